@@ -1,0 +1,48 @@
+# The two commands of the README, and the development helpers. Each target sets up what it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+DEBIAN_FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+USER_FASHION := $${AUTOSPARSE_DATA:-$$HOME/.cache/autosparse/data}/fashion-mnist/train-images-idx3-ubyte.gz
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: reproduce test setup data lab export readme benchmark
+
+reproduce: setup data  ## the CPU-profile reproduction
+	$(BIN)/autosparse reproduce --profile cpu
+
+test: setup data  ## the notebooks' tests, then the test suite
+	$(BIN)/nbdev_test --n_workers 1
+	$(BIN)/pytest
+
+setup: $(READY)
+
+$(READY): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e ".[dev]"
+	@touch $@
+
+data:  ## the offline data: the Debian package dataset-fashion-mnist
+	@if [ ! -e $(DEBIAN_FASHION) ] && [ ! -e "$(USER_FASHION)" ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "installing Fashion-MNIST (Debian package dataset-fashion-mnist)"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
+	  else \
+	    echo "Fashion-MNIST is missing and apt-get is not available: set AUTOSPARSE_DOWNLOAD=1 to let the loader fetch it"; \
+	  fi; \
+	fi
+
+lab: setup data  ## read and run the notebooks in JupyterLab
+	$(BIN)/jupyter lab nbs
+
+export: setup  ## notebooks -> autosparse/ and README.md
+	$(BIN)/nbdev_export
+	$(MAKE) readme
+
+readme: setup
+	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README
+
+benchmark: setup data  ## training speed ratios
+	$(BIN)/python benchmarks/training_speed.py

@@ -1,0 +1,13 @@
+"The benchmark scripts run (at a tiny size) and print their ratios; the speed goals are read off their output, not asserted."
+import subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_training_speed_benchmark_prints_its_ratios():
+    result = subprocess.run([sys.executable, 'benchmarks/training_speed.py', '--width', '0.0625', '--steps', '2',
+                             '--batch-size', '16'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for ratio in ['masked / dense step time', 'our throughput / bare loop throughput', 'speed-up of our masked step']:
+        assert ratio in result.stdout
