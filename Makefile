@@ -17,12 +17,11 @@ test: setup data  ## the notebooks' tests, then the test suite
 	$(BIN)/nbdev_test --n_workers 1
 	$(BIN)/pytest
 
-setup: $(READY)
-
-$(READY): pyproject.toml
-	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -e ".[dev]"
-	@touch $@
+setup:  ## .venv with the project and its [dev] extra; reinstalled only when pyproject.toml's content changes
+	@if ! sha256sum pyproject.toml | cmp -s - $(READY); then \
+	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/pip install -e ".[dev]" && sha256sum pyproject.toml > $(READY); \
+	fi
 
 data:  ## the offline data: the Debian package dataset-fashion-mnist
 	@if [ ! -e $(DEBIAN_FASHION) ] && [ ! -e "$(USER_FASHION)" ]; then \
