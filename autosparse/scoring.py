@@ -103,7 +103,7 @@ def hessian_gradient_product(model:nn.Module, data:Data,
 def grasp_scores(model:nn.Module, data:Data, seed:int=0, sparsity:float|None=None,
                  images_per_class:int=10,  # the reference sample size
                  temperature:float=200.0,  # the reference temperature
-                 mode:str='eval',          # module mode of both passes
+                 mode:str='train',         # module mode of both passes: 'train' as the reference code, or 'eval'
                 )->dict:
     "GraSP: w * (Hg); the weights with the largest -w * (Hg) are removed, so higher keeps."
     if data is None: raise ValueError("GraSP needs data")
