@@ -60,15 +60,16 @@ def run_pai(run:PaIRun,
     scoring_seconds = time.perf_counter() - t0
     result = train(model, data, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt',
                    progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+    train_seconds = sum(h['seconds'] for h in result.history)
     if progress: print(f"{run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy {result.last_acc:.4f} "
-                       f"(scored in {scoring_seconds:.0f} s, trained in {sum(h['seconds'] for h in result.history):.0f} s)")
+                       f"(scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
+    report = mask.layer_report() if mask else None
     record = dict(key=run.key(), profile=run.profile.name, method=run.method, sparsity=run.sparsity, seed=run.seed,
                   last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
-                  collapsed_layers=len(mask.collapsed_layers()) if mask else 0,
-                  min_layer_kept=int(mask.layer_report().kept.min()) if mask else None,
-                  mask=mask.fingerprint() if mask else None, scoring_seconds=scoring_seconds,
-                  train_seconds=sum(h['seconds'] for h in result.history),
-                  layers=mask.layer_report()[['layer', 'kept', 'weights']].to_dict('records') if mask else None,
+                  collapsed_layers=int(report.collapsed.sum()) if mask else 0,
+                  min_layer_kept=int(report.kept.min()) if mask else None,
+                  mask=mask.fingerprint() if mask else None, scoring_seconds=scoring_seconds, train_seconds=train_seconds,
+                  layers=report[['layer', 'kept', 'weights']].to_dict('records') if mask else None,
                   history=result.history, config=asdict(run))
     write_json(record, folder/'record.json')
     return record
