@@ -43,5 +43,6 @@ export: setup  ## notebooks -> autosparse/ and README.md
 readme: setup
 	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README
 
-benchmark: setup data  ## training speed ratios
+benchmark: setup data  ## training speed ratios and AutoS scorer throughput
 	$(BIN)/python benchmarks/training_speed.py
+	$(BIN)/python benchmarks/scorer_throughput.py

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .data import Data
-from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask
+from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask, unflatten_layers
 from .scoring import initial_gradient, score
 from .training import Profile, config_hash, get_profile, train
 from .store import atomic, results_root, write_json
@@ -167,8 +167,7 @@ class SurvivingScores:
 
     def per_layer(self, values:torch.Tensor)->dict:
         "Split a flat per-weight tensor into {layer name: tensor of the layer's shape}."
-        sizes = [int(np.prod(shape)) for _, shape in self.layers]
-        return {name: v.view(shape) for (name, shape), v in zip(self.layers, values.split(sizes))}
+        return unflatten_layers(values, dict(self.layers))
 
 def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->SurvivingScores:
     "The surviving-score data set of a finished run, computed once and saved in its folder."

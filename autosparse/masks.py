@@ -16,7 +16,7 @@ from .store import atomic
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask', 'mask_from_scores',
-           'shuffle_within_layers', 'save_mask', 'load_mask']
+           'shuffle_within_layers', 'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask']
 
 # %% ../nbs/02_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -72,6 +72,10 @@ class Mask(dict):
         "Layers left with no weight."
         return [n for n, m in self.items() if not m.any()]
 
+    def overlap(self, other:Mask)->float:
+        "The fraction of `other`'s kept weights that this mask keeps too (1 for equal masks)."
+        return sum(int((self[n] & other[n]).sum()) for n in other) / max(other.num_kept, 1)
+
     def fingerprint(self)->str:
         "A short hash of the mask's names and bits: equal masks, equal fingerprints."
         h = hashlib.sha256()
@@ -126,6 +130,17 @@ def shuffle_within_layers(mask:Mask, seed:int=0)->Mask:
     return Mask({n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape) for n, m in mask.items()})
 
 # %% ../nbs/02_masks.ipynb #1103f74f
+def flatten_layers(values:dict)->torch.Tensor:
+    "One flat tensor of every layer's values, in the dict's order."
+    return torch.cat([v.flatten() for v in values.values()])
+
+def unflatten_layers(flat:torch.Tensor, shapes:dict)->dict:
+    "Split a flat tensor back into {name: tensor of that layer's shape}."
+    sizes = [math.prod(s) for s in shapes.values()]
+    if sum(sizes) != len(flat): raise ValueError(f"{len(flat)} values for {sum(sizes)} weights")
+    return {n: v.view(tuple(s)) for (n, s), v in zip(shapes.items(), flat.split(sizes))}
+
+# %% ../nbs/02_masks.ipynb #245368d5
 def save_mask(mask:Mask, path:str|Path):
     "Write a mask to a safetensors file, atomically."
     from safetensors.torch import save_file

@@ -133,7 +133,9 @@ def synflow_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:fl
 def iterative_mask(criterion:str, model:nn.Module, sparsity:float, data:Data|None=None, seed:int=0,
                    iterations:int=100,          # K rounds
                    schedule:str='exponential',  # 'exponential' or 'linear' in density
-                   scope:str='global', progress:bool=False)->Mask:
+                   scope:str='global', progress:bool=False,
+                   **options,                   # passed to the criterion
+                  )->Mask:
     "Prune in K rounds, rescoring the masked network each round."
     if schedule not in ('exponential', 'linear'): raise ValueError(f"schedule must be 'exponential' or 'linear', got {schedule!r}")
     if iterations < 1: raise ValueError("iterations must be at least 1")
@@ -142,7 +144,7 @@ def iterative_mask(criterion:str, model:nn.Module, sparsity:float, data:Data|Non
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion} rounds', disable=not progress, leave=False):
         step = 1 - (density ** (k / iterations) if schedule == 'exponential' else 1 - k / iterations * sparsity)
         step = sparsity if k == iterations else min(step, sparsity)
-        mask = mask_from_scores(score(criterion, masked, data, seed, step), step, scope, within=mask)
+        mask = mask_from_scores(score(criterion, masked, data, seed, step, **options), step, scope, within=mask)
         mask.apply(masked)
     return mask
 
@@ -234,10 +236,11 @@ def score(criterion:str,          # a key of CRITERIA
           data:Data|None=None,    # for data-dependent criteria
           seed:int=0,             # for criteria that draw at random
           sparsity:float|None=None, # the target, for criteria that plan a mask (NPB)
+          **options,              # the criterion's own keyword arguments (e.g. SNIP's images_per_class, AutoS's scorer)
          )->dict:
     "One score per prunable weight of `model`, by criterion name."
     if criterion not in CRITERIA: raise ValueError(f"unknown criterion {criterion!r}; known: {', '.join(CRITERIA)}")
-    scores = CRITERIA[criterion](model, data, seed, sparsity)
+    scores = CRITERIA[criterion](model, data, seed, sparsity, **options)
     params = prunable_parameters(model)
     if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
         raise RuntimeError(f"criterion {criterion!r} did not score every prunable weight in the model's shape")
@@ -250,8 +253,9 @@ def prune(criterion:str, model:nn.Module,
           data:Data|None=None, seed:int=0,
           scope:str='global',     # see mask_from_scores
           iterations:int|None=None, # rounds of iterative pruning; None: ITERATIONS' default for the criterion, else 1
+          **options,              # passed to the criterion
          )->Mask:
     "The mask of a criterion at a sparsity, in one shot or iteratively."
     iterations = iterations or ITERATIONS.get(criterion, 1)
-    if iterations > 1: return iterative_mask(criterion, model, sparsity, data, seed, iterations, scope=scope)
-    return mask_from_scores(score(criterion, model, data, seed, sparsity), sparsity, scope)
+    if iterations > 1: return iterative_mask(criterion, model, sparsity, data, seed, iterations, scope=scope, **options)
+    return mask_from_scores(score(criterion, model, data, seed, sparsity, **options), sparsity, scope)

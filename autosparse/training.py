@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_training.ipynb #f53edab6
 from __future__ import annotations
-import contextlib, hashlib, json, time
+import contextlib, hashlib, json, time, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .store import atomic
 
 # %% auto #0
 __all__ = ['RECIPES', 'PROFILES', 'Recipe', 'default_device', 'bf16_supported', 'autocast', 'to_device', 'evaluate',
-           'TrainResult', 'epoch_seed', 'train', 'Profile', 'get_profile', 'config_hash']
+           'TrainResult', 'epoch_seed', 'train', 'Profile', 'get_profile', 'config_hash', 'config_from_dict']
 
 # %% ../nbs/03_training.ipynb #f41a5c88
 @dataclass(frozen=True)
@@ -180,6 +180,7 @@ class Profile:
     train_per_class:int|None    # class-balanced training subset, None for the whole training set
     recipe:Recipe
     irp_rounds:int=20           # rounds of iterative rewind pruning (the paper's E)
+    scorer_epochs:int=10        # epochs of AutoS scorer training (the paper's 10)
 
     def load_data(self, root=None)->Data:
         "The profile's data set, subset as it says."
@@ -192,7 +193,7 @@ class Profile:
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
     'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.25, 2000, RECIPES['cpu'], irp_rounds=10),
-    'smoke': Profile('smoke', 'digits', 'resnet18', 0.125, None, RECIPES['smoke'], irp_rounds=3),
+    'smoke': Profile('smoke', 'digits', 'resnet18', 0.125, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
 }
 
 def get_profile(name:str)->Profile:
@@ -209,3 +210,13 @@ def config_hash(config)->str:
         return list(obj) if isinstance(obj, tuple) else obj
     identity = dict(kind=type(config).__name__, fields=plain(config))
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+
+def config_from_dict(cls:type, # the dataclass to build
+                     values:dict, # as dataclasses.asdict (or JSON) gives it: nested dicts, lists for tuples
+                    ):
+    "The inverse of `dataclasses.asdict` for configurations: rebuild nested dataclasses and tuples."
+    hints = typing.get_type_hints(cls)
+    def convert(kind, v):
+        if is_dataclass(kind) and isinstance(v, dict): return config_from_dict(kind, v)
+        return tuple(v) if isinstance(v, list) else v
+    return cls(**{f.name: convert(hints[f.name], values[f.name]) for f in fields(cls) if f.name in values})

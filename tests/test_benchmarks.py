@@ -11,3 +11,12 @@ def test_training_speed_benchmark_prints_its_ratios():
     assert result.returncode == 0, result.stderr[-3000:]
     for ratio in ['masked / dense step time', 'our throughput / bare loop throughput', 'speed-up of our masked step']:
         assert ratio in result.stdout
+
+
+def test_scorer_throughput_benchmark_prints_its_rates():
+    result = subprocess.run([sys.executable, 'benchmarks/scorer_throughput.py', '--weights', '64', '--chunk', '32',
+                             '--width', '0.0625', '--image-side', '8', '--repeats', '1'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for network in ['mlp', 'mlp-official', 'resnet18']:
+        assert f"{network}: " in result.stdout and 'weights scored per second' in result.stdout
