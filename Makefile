@@ -13,8 +13,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 reproduce: setup data  ## the CPU-profile reproduction
 	$(BIN)/autosparse reproduce --profile cpu
 
-test: setup data  ## the notebooks' tests, then the test suite
-	$(BIN)/nbdev_test --n_workers 1
+test: setup data  ## the library notebooks' tests (the numbered ones), then the test suite (it runs the reproduction notebooks)
+	$(BIN)/nbdev_test --n_workers 1 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
 	$(BIN)/pytest
 
 setup:  ## .venv with the project and its [dev] extra; reinstalled only when pyproject.toml's content changes

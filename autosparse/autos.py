@@ -21,7 +21,7 @@ from .irp import IRPConfig, IRPRun, run_irp, surviving_scores
 from .masks import Mask, flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
 from .models import build_model, scaled
 from .scoring import CRITERIA, initial_gradient
-from .store import atomic, results_root, write_json
+from .store import Store, atomic, run_once
 from .training import config_from_dict, config_hash, epoch_seed
 
 # %% auto #0
@@ -261,35 +261,35 @@ def train_scorer(config:ScorerConfig,
                  results:str|Path|None=None, # results root; see autosparse.store.results_root
                  progress:bool=True)->Scorer:
     "Train AutoS on the surviving scores of the configured IRP run; a trained scorer is loaded, an interrupted one resumed."
-    folder = results_root(results)/'scorer'/config_hash(config)
-    if (folder/'scorer.safetensors').exists(): return load_scorer(folder/'scorer.safetensors')
-    folder.mkdir(parents=True, exist_ok=True)
-    profile = config.irp.profile
-    data = profile.load_data()
-    run = run_irp(config.irp, data, results, progress)
-    target = surviving_scores(run, data, progress).score
-    source = profile.build_model(data, config.irp.seed)
-    f = weight_features(source, data, config.features, config.irp.seed, progress)
-    train_idx, held_idx = split_weights(f.layer, config.holdout, config.split, config.seed)
-    network = build_scorer_network(config.network, len(f.columns), config.width, config.image_side, config.seed)
-    history = _fit(network, f.values, target, train_idx, held_idx, config, folder/'train.pt', progress)
-    predicted = _predict(network, f.values)
-    overlap = overlap_with_irp(unflatten_layers(predicted, f.shapes), run)
-    near90 = int((overlap.sparsity - 0.9).abs().idxmin())
-    best = min(history, key=lambda h: h['held_mse'])
-    metrics = dict(held_mse=best['held_mse'], best_epoch=best['epoch'],
-                   held_spearman=spearman(predicted[held_idx], target[held_idx]),
-                   abs_w0_spearman=spearman(flatten_layers({n: p.detach().abs() for n, p in prunable_parameters(source).items()})[held_idx],
-                                            target[held_idx]),
-                   irp_overlap_last=float(overlap.overlap.iloc[-1]), irp_overlap_near_90=float(overlap.overlap[near90]),
-                   irp_sparsity_near_90=float(overlap.sparsity[near90]), g0_loss=f.g0_loss,
-                   weights=len(target), held_out=len(held_idx))
-    scorer = Scorer(network, config, metrics, history)
-    save_scorer(scorer, folder/'scorer.safetensors')
-    (folder/'train.pt').unlink(missing_ok=True)
-    if progress: print(f"AutoS scorer {scorer.key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
-                       f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
-    return scorer
+    key = config_hash(config)
+    def work(folder):
+        profile = config.irp.profile
+        data = profile.load_data()
+        run = run_irp(config.irp, data, results, progress)
+        target = surviving_scores(run, data, progress).score
+        source = profile.build_model(data, config.irp.seed)
+        f = weight_features(source, data, config.features, config.irp.seed, progress)
+        train_idx, held_idx = split_weights(f.layer, config.holdout, config.split, config.seed)
+        network = build_scorer_network(config.network, len(f.columns), config.width, config.image_side, config.seed)
+        history = _fit(network, f.values, target, train_idx, held_idx, config, folder/'train.pt', progress)
+        predicted = _predict(network, f.values)
+        overlap = overlap_with_irp(unflatten_layers(predicted, f.shapes), run)
+        near90 = int((overlap.sparsity - 0.9).abs().idxmin())
+        best = min(history, key=lambda h: h['held_mse'])
+        abs_w0 = flatten_layers({n: p.detach().abs() for n, p in prunable_parameters(source).items()})
+        metrics = dict(irp=config_hash(config.irp), held_mse=best['held_mse'], best_epoch=best['epoch'],
+                       held_spearman=spearman(predicted[held_idx], target[held_idx]),
+                       abs_w0_spearman=spearman(abs_w0[held_idx], target[held_idx]),
+                       irp_overlap_last=float(overlap.overlap.iloc[-1]), irp_overlap_near_90=float(overlap.overlap[near90]),
+                       irp_sparsity_near_90=float(overlap.sparsity[near90]), g0_loss=f.g0_loss,
+                       weights=len(target), held_out=len(held_idx))
+        save_scorer(Scorer(network, config, metrics, history), folder/'scorer.safetensors')
+        (folder/'train.pt').unlink(missing_ok=True)
+        if progress: print(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
+                           f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
+        return metrics, history, []
+    run_once(key, 'scorer', asdict(config), work, results)
+    return load_scorer(Store(results).root/'scorer'/key/'scorer.safetensors')
 
 def save_scorer(scorer:Scorer, path:str|Path):
     "Write a scorer as safetensors: the network's tensors, with configuration, IRP hash, metrics and history as metadata."

@@ -12,13 +12,17 @@ import pandas as pd
 from .store import figures_dir, project_root, results_root
 
 # %% auto #0
-__all__ = ['experiment_notebooks', 'reproduce', 'headline', 'main']
+__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'main']
 
 # %% ../nbs/10_cli.ipynb #e3c2339e
-def experiment_notebooks()->list[Path]:
-    "The reproduction notebooks, in name order."
-    found = sorted((project_root()/'nbs'/'experiments').glob('*.ipynb'))
-    if not found: raise FileNotFoundError(f"no reproduction notebooks under {project_root()/'nbs'/'experiments'}: run from a clone of autosparse")
+REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
+                ('ablation', {})]  # the paper's tables and ablations: notebook and parameters, in order
+
+def experiment_notebooks()->list[tuple[Path, dict]]:
+    "The reproduction notebooks with their parameters, in order."
+    found = [(project_root()/'nbs'/f'{name}.ipynb', params) for name, params in REPRODUCTION]
+    missing = [str(p) for p, _ in found if not p.exists()]
+    if missing: raise FileNotFoundError(f"no reproduction notebook {missing[0]}: run from a clone of autosparse")
     return found
 
 # %% ../nbs/10_cli.ipynb #33d82a1c
@@ -38,19 +42,20 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
         log.addHandler(handler); log.setLevel(logging.INFO)
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
     done = []
-    for nb in experiment_notebooks():
-        out = runs/f'{nb.stem}-{profile}.ipynb'
-        print(f"running {nb.relative_to(project_root())} -> {out}", flush=True)
+    for nb, params in experiment_notebooks():
+        out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
+        print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
         pm.execute_notebook(nb, out, cwd=nb.parent, log_output=True, progress_bar=False, stdout_file=None, kernel_name='python3',
                             parameters=dict(profile=profile, results=str(results_root(results).resolve()),
-                                            figures=str(figures_dir(figures).resolve())))
+                                            figures=str(figures_dir(figures).resolve()), **params))
         done.append(out)
     return done
 
 def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
-    "The headline table of a reproduction: last-epoch accuracy (mean ± std over seeds) per method and sparsity."
-    summary = pd.read_csv(figures_dir(figures)/f'baselines-summary-{profile}.csv')
-    return summary.pivot(index='method', columns='sparsity', values='cell').fillna('')
+    "The source table of a reproduction: last-epoch accuracy (mean ± std over seeds) per PaI method and sparsity."
+    summary = pd.read_csv(figures_dir(figures)/f'source-summary-{profile}.csv')
+    summary = summary[summary.method != 'IRP (reference)'].assign(sparsity=lambda d: d.sparsity.map('{:.1%}'.format))
+    return summary.pivot(index='method', columns='sparsity', values='last').fillna('')
 
 def main(argv:list[str]|None=None):
     "The `autosparse` command."

@@ -18,7 +18,7 @@ from .data import Data
 from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask, unflatten_layers
 from .scoring import initial_gradient, score
 from .training import Profile, config_hash, get_profile, train
-from .store import atomic, results_root, write_json
+from .store import Store, atomic, run_lock
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores',
@@ -104,12 +104,14 @@ def run_irp(config:IRPConfig,
             results:str|Path|None=None, # results root; see autosparse.store.results_root
             progress:bool=True,
            )->IRPRun:
-    "Iterative rewind pruning, resumable round by round."
-    profile = config.profile
-    data = data or profile.load_data()
-    folder = results_root(results)/'irp'/config_hash(config)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(dict(hash=config_hash(config), config=asdict(config)), folder/'config.json')
+    "Iterative rewind pruning, resumable round by round; each round's record goes to the store."
+    store, key = Store(results), config_hash(config)
+    folder = store.root/'irp'/key
+    with run_lock(folder): return _run_irp(config, data or config.profile.load_data(), store, folder, progress)
+
+def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:bool)->IRPRun:
+    "The rounds of `run_irp`, under its lock."
+    profile, key = config.profile, config_hash(config)
     model = profile.build_model(data, config.seed)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     mask, point_file = Mask.ones(model), folder/'rewind-point.pt'
@@ -125,9 +127,10 @@ def run_irp(config:IRPConfig,
     records, layer_rows, masks, resumed = [], [], [], False
     for r, sparsity in enumerate(config.sparsities()):
         round_dir = folder/f'round-{r:02d}'; round_dir.mkdir(exist_ok=True)
-        finished = (round_dir/'record.json').exists()
+        record = store.get(f'{key}-round-{r:02d}')
+        finished = record is not None
         if not finished and r > 0 and not resumed and progress:
-            print(f"IRP {config_hash(config)}: resuming at round {r} of {config.num_rounds}")
+            print(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
         resumed = resumed or not finished
         if (round_dir/'mask.safetensors').exists(): mask = load_mask(round_dir/'mask.safetensors')
         else:
@@ -138,11 +141,14 @@ def run_irp(config:IRPConfig,
                        checkpoint=round_dir/'train.pt', progress=progress,
                        desc=f'IRP round {r + 1}/{config.num_rounds} ({mask.density:.2%} dense)', **first_training)
         first_training = {}
-        record = dict(round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
-                      last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch)
-        if not finished: write_json(record, round_dir/'record.json')
-        records.append(record); masks.append(mask)
-        layer_rows.append(mask.layer_report().assign(round=r))
+        report = mask.layer_report()
+        if not finished:
+            record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
+                          last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch)
+            store.put(f'{key}-round-{r:02d}', 'irp-round', dict(irp=asdict(config), round=r), record, result.history,
+                      report[['layer', 'weights', 'kept']].to_dict('records'))
+        records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
+        masks.append(mask); layer_rows.append(report.assign(round=r))
     return IRPRun(config, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks)
 
 # %% ../nbs/06_irp.ipynb #8e27e94d

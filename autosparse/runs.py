@@ -5,22 +5,23 @@
 # %% ../nbs/08_runs.ipynb #ce08c4f0
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .store import results_root, write_json
+from .store import Store, run_once
 from .data import Data
 from .masks import save_mask, load_mask
 from .scoring import CRITERIA, prune
 from .autos import ScorerConfig, train_scorer
 from .irp import IRPConfig
-from .training import Profile, config_hash, get_profile, train
+from .training import PROFILES, Profile, config_hash, get_profile, train
 
 # %% auto #0
-__all__ = ['PaIRun', 'run_pai', 'run_grid', 'pai_grid']
+__all__ = ['REPRODUCTIONS', 'PaIRun', 'run_pai', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize',
+           'plot_accuracy']
 
 # %% ../nbs/08_runs.ipynb #79e069ce
 @dataclass(frozen=True)
@@ -50,49 +51,110 @@ def run_pai(run:PaIRun,
             data:Data|None=None,        # default: the profile's data set
             results:str|Path|None=None, # results root; see autosparse.store.results_root
             progress:bool=True)->dict:
-    "Prune at initialization, train, and record; a finished run is read back, an interrupted one resumed."
-    folder = results_root(results)/'pai'/run.key()
-    if (folder/'record.json').exists(): return json.loads((folder/'record.json').read_text())
-    folder.mkdir(parents=True, exist_ok=True)
-    data = data or run.profile.load_data()
-    model = run.profile.build_model(data, run.seed)
-    t0 = time.perf_counter()
-    if run.sparsity == 0: mask = None
-    elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
-    else:
-        options = dict(scorer=train_scorer(run.scorer, results, progress)) if run.criterion == 'autos' else {}
-        mask = prune(run.criterion, model, run.sparsity, data, run.seed, **options)
-        save_mask(mask, folder/'mask.safetensors')
-    scoring_seconds = time.perf_counter() - t0
-    result = train(model, data, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt',
-                   progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
-    train_seconds = sum(h['seconds'] for h in result.history)
-    if progress: print(f"{run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy {result.last_acc:.4f} "
-                       f"(scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
-    report = mask.layer_report() if mask else None
-    record = dict(key=run.key(), profile=run.profile.name, method=run.method, sparsity=run.sparsity, seed=run.seed,
-                  last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
-                  collapsed_layers=int(report.collapsed.sum()) if mask else 0,
-                  min_layer_kept=int(report.kept.min()) if mask else None,
-                  mask=mask.fingerprint() if mask else None, scoring_seconds=scoring_seconds, train_seconds=train_seconds,
-                  layers=report[['layer', 'kept', 'weights']].to_dict('records') if mask else None,
-                  history=result.history, config=asdict(run))
-    write_json(record, folder/'record.json')
-    return record
+    "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
+    def work(folder):
+        d = data or run.profile.load_data()
+        model = run.profile.build_model(d, run.seed)
+        options = dict(scorer=train_scorer(run.scorer, results, progress)) if run.criterion == 'autos' and run.sparsity else {}
+        t0 = time.perf_counter()  # the scoring time excludes training AutoS's scorer (done once, shared by many runs)
+        if run.sparsity == 0: mask = None
+        elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
+        else:
+            mask = prune(run.criterion, model, run.sparsity, d, run.seed, **options)
+            save_mask(mask, folder/'mask.safetensors')
+        scoring_seconds = time.perf_counter() - t0
+        result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
+                       checkpoint=folder/'train.pt', progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+        train_seconds = sum(h['seconds'] for h in result.history)
+        if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
+                           f"{result.last_acc:.4f} (scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
+        report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
+        record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
+                      sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
+                      best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
+                      min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
+                      scorer=config_hash(run.scorer) if run.criterion == 'autos' and mask else None,
+                      scoring_seconds=scoring_seconds, train_seconds=train_seconds)
+        return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
+    return run_once(run.key(), 'pai', asdict(run), work, results)
 
-def run_grid(runs:list,                  # PaIRun configurations
+def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
              results:str|Path|None=None, progress:bool=True)->pd.DataFrame:
-    "Run (or read back) every configuration; one row per run."
-    data, records = {}, []
+    "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
+    data = {}
     for run in tqdm(runs, desc='runs', disable=not progress):
+        if Store(results).get(run.key()) is not None: continue
         if run.profile not in data: data[run.profile] = run.profile.load_data()
-        records.append(run_pai(run, data[run.profile], results, progress))
-    columns = ['profile', 'method', 'sparsity', 'seed', 'last_acc', 'best_acc', 'best_epoch', 'collapsed_layers',
-               'min_layer_kept', 'mask', 'scoring_seconds', 'train_seconds', 'key']
-    return pd.DataFrame(records)[columns]
+        run_pai(run, data[run.profile], results, progress)
+    return Store(results).records([r.key() for r in runs])
 
-def pai_grid(profile:str, criteria:list, sparsities:list, seeds:int)->list:
+def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int, scorer:ScorerConfig|None=None)->list:
     "The dense run and every (criterion, sparsity) of every seed, seeds sharing initializations across methods."
-    p = get_profile(profile)
+    p = get_profile(profile) if isinstance(profile, str) else profile
     return [r for seed in range(seeds) for r in
-            [PaIRun(p, seed=seed)] + [PaIRun(p, c, s, seed) for s in sparsities for c in criteria]]
+            [PaIRun(p, seed=seed)] + [PaIRun(p, c, s, seed, scorer if c == 'autos' else None) for s in sparsities for c in criteria]]
+
+# %% ../nbs/08_runs.ipynb #156ebd33
+@dataclass(frozen=True)
+class Reproduction:
+    "What the reproduction notebooks run at one profile."
+    source:Profile              # the IRP source and the source table's target (ResNet-18 on CIFAR-10 in the paper)
+    architecture:Profile        # the cross-architecture target (VGG-16 on the same data)
+    dataset:Profile             # the cross-data-set target (ResNet-18 on TinyImageNet in the paper)
+    second_source:Profile       # the ablation's other IRP source (VGG-19)
+    sparsities:tuple            # the source table's
+    transfer_sparsities:tuple   # the transfer tables'
+    seeds:int=3
+    resnet_scorer:tuple=(1.0, 32) # (width, pseudo-image side) of the 'resnet18' scorer in the network ablation
+
+    def target(self, name:str)->Profile:
+        "A target by name: 'source', 'architecture', 'dataset' or 'second_source'."
+        if name not in ('source', 'architecture', 'dataset', 'second_source'):
+            raise ValueError(f"unknown target {name!r}; known: source, architecture, dataset, second_source")
+        return getattr(self, name)
+
+def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None)->dict:
+    return dict(source=p, architecture=replace(p, name=f'{p.name}-vgg16', model='vgg16'),
+                dataset=replace(p, name=f'{p.name}-{dataset}', dataset=dataset, train_per_class=dataset_per_class),
+                second_source=replace(p, name=f'{p.name}-vgg19', model='vgg19', dataset=second_dataset or p.dataset))
+
+REPRODUCTIONS = {
+    'paper': Reproduction(**_targets(PROFILES['paper'], 'tinyimagenet', None, 'cifar100'),
+                          sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998),
+                          transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
+    'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None), sparsities=(0.9, 0.95, 0.98, 0.99, 0.995),
+                        transfer_sparsities=(0.9, 0.98, 0.99), resnet_scorer=(0.125, 8)),
+    'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', None), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
+                          seeds=1, resnet_scorer=(0.0625, 4)),
+}
+
+def get_reproduction(profile:str)->Reproduction:
+    "The reproduction of a profile by name, with a one-line error for an unknown one."
+    get_profile(profile)
+    return REPRODUCTIONS[profile]
+
+# %% ../nbs/08_runs.ipynb #8dc0cf28
+def summarize(table:pd.DataFrame, by:list=['method', 'sparsity'])->pd.DataFrame:
+    "Mean and standard deviation over seeds of last- and best-epoch accuracy, with a 'mean ± std' cell (in %) for each."
+    stats = table.groupby(by, sort=False)[['last_acc', 'best_acc']].agg(['mean', 'std', 'count'])
+    stats.columns = [f'{a}_{b}' for a, b in stats.columns]
+    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}')
+    return (stats.reset_index().rename(columns={'last_acc_count': 'seeds'}).drop(columns='best_acc_count')
+            .assign(last=lambda d: cell(d.last_acc_mean, d.last_acc_std), best=lambda d: cell(d.best_acc_mean, d.best_acc_std)))
+
+def plot_accuracy(table:pd.DataFrame, title:str, reference:pd.DataFrame|None=None, # extra curve: sparsity, last_acc, method
+                  ax=None):
+    "Last-epoch accuracy against sparsity per method (seeds' standard deviation as bars), the dense accuracy dashed."
+    import matplotlib.pyplot as plt, seaborn as sns
+    if ax is None: _, ax = plt.subplots(figsize=(7.5, 4.2))
+    sparse = table[table.method != 'dense']
+    if reference is not None: sparse = pd.concat([sparse, reference[['method', 'sparsity', 'last_acc']]])
+    sns.lineplot(sparse, x='sparsity', y='last_acc', hue='method', style='method', markers=True, dashes=False,
+                 errorbar='sd', err_style='bars', ax=ax)
+    dense = table[table.method == 'dense'].last_acc
+    if len(dense): ax.axhline(dense.mean(), color='k', ls='--', lw=1, label='dense')
+    ticks = sorted(table[table.method != 'dense'].sparsity.unique())
+    ax.set(xscale='logit', xlabel='sparsity (logit scale)', ylabel='test accuracy (last epoch)', title=title)
+    ax.set_xticks(ticks, [f'{s:.1%}' for s in ticks], rotation=45); ax.minorticks_off()
+    ax.legend(fontsize=8, ncols=2)
+    return ax.figure

@@ -47,7 +47,7 @@ class Recipe:
 
 RECIPES = {
     'paper': Recipe(),
-    'cpu': Recipe(epochs=5, batch_size=128, lr=0.05, milestones=(2, 4)),
+    'cpu': Recipe(epochs=4, batch_size=128, lr=0.05, milestones=(2, 3)),
     'smoke': Recipe(epochs=2, batch_size=32, lr=0.05, milestones=(1,), eval_batch_size=500),
 }
 
@@ -192,7 +192,7 @@ class Profile:
 
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
-    'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.25, 2000, RECIPES['cpu'], irp_rounds=10),
+    'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.125, 600, RECIPES['cpu'], irp_rounds=10),
     'smoke': Profile('smoke', 'digits', 'resnet18', 0.125, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
 }
 

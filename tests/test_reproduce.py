@@ -16,22 +16,26 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     folders = ['--runs', tmp_path/'runs', '--results', tmp_path/'results', '--figures', tmp_path/'figures']
     first = autosparse('reproduce', '--profile', 'smoke', *folders)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    table = pd.read_csv(tmp_path/'figures'/'baselines-smoke.csv')
     methods = {'dense', 'random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb', 'autos'}
-    assert set(table.method) == methods
-    assert (table[table.method == 'dense'].last_acc > 0.15).all()  # 10 classes: above chance
-    for figure in ['baselines-smoke.png', 'baselines-layers-smoke.png']:
-        assert (tmp_path/'figures'/figure).stat().st_size > 0
-    assert (tmp_path/'runs'/'baselines-smoke.ipynb').exists()
-    assert all(m in first.stdout for m in methods)  # the headline table is printed
+    for table_name in ['source', 'transfer-architecture', 'transfer-dataset']:
+        table = pd.read_csv(tmp_path/'figures'/f'{table_name}-smoke.csv')
+        assert methods <= set(table.method), table_name
+        assert (table[table.method == 'dense'].last_acc > 0.15).all(), table_name  # 10 classes: above chance
+        assert (tmp_path/'figures'/f'{table_name}-smoke.png').stat().st_size > 0
+    ablation = pd.read_csv(tmp_path/'figures'/'ablation-summary-0.99-smoke.csv')
+    assert set(ablation.ablation) == {'features', 'IRP criterion', 'IRP rounds', 'IRP source', 'scorer network'}
+    for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation']:
+        assert (tmp_path/'runs'/f'{name}-smoke.ipynb').exists()
+    assert all(m in first.stdout for m in methods - {'dense'})  # the headline table is printed
 
     checkpoints = sorted((tmp_path/'results').rglob('*.pt'))
-    assert len([p for p in checkpoints if p.parts[-3] == 'pai']) == len(table)  # plus AutoS's source: IRP rounds, scorer
     written = [p.stat().st_mtime_ns for p in checkpoints]
+    source = pd.read_csv(tmp_path/'figures'/'source-smoke.csv')
     second = autosparse('reproduce', '--profile', 'smoke', *folders)
     assert second.returncode == 0, second.stderr[-3000:]
     assert [p.stat().st_mtime_ns for p in checkpoints] == written  # nothing was trained again
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'figures'/'baselines-smoke.csv'), table)
+    assert sorted((tmp_path/'results').rglob('*.pt')) == checkpoints
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'figures'/'source-smoke.csv'), source)
 
 
 def test_unknown_profile_is_a_one_line_error():
