@@ -13,17 +13,20 @@ from tqdm.auto import tqdm
 
 from .store import Store, run_once
 from .data import Data
-from .masks import save_mask, load_mask
+from .masks import load_mask, save_mask, shuffle_within_layers
 from .scoring import CRITERIA, prune
 from .autos import ScorerConfig, train_scorer
 from .irp import IRPConfig
 from .training import PROFILES, Profile, config_hash, get_profile, train
 
 # %% auto #0
-__all__ = ['REPRODUCTIONS', 'PaIRun', 'run_pai', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize',
-           'plot_accuracy']
+__all__ = ['CHECKS', 'REINIT_SEED', 'REPRODUCTIONS', 'PaIRun', 'run_pai', 'run_grid', 'pai_grid', 'Reproduction',
+           'get_reproduction', 'summarize', 'plot_accuracy']
 
 # %% ../nbs/08_runs.ipynb #79e069ce
+CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
+REINIT_SEED = 10_000                     # a re-initialized run trains from the initialization of seed + REINIT_SEED
+
 @dataclass(frozen=True)
 class PaIRun:
     "One network pruned at initialization and trained."
@@ -32,10 +35,13 @@ class PaIRun:
     sparsity:float=0.0      # fraction of prunable weights removed before training; 0 is the dense network
     seed:int=0              # initialization, scoring and data order
     scorer:ScorerConfig|None=None # AutoS's scorer; None: the one trained on the IRP run of this profile at seed 0
+    check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
 
     def __post_init__(self):
         if self.criterion not in CRITERIA: raise ValueError(f"unknown criterion {self.criterion!r}; known: {', '.join(CRITERIA)}")
         if not 0 <= self.sparsity < 1: raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity}")
+        if self.check not in CHECKS: raise ValueError(f"check must be one of {CHECKS}, got {self.check!r}")
+        if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
         if self.criterion == 'autos' and self.scorer is None:
             object.__setattr__(self, 'scorer', ScorerConfig(IRPConfig(self.profile)))
 
@@ -54,14 +60,16 @@ def run_pai(run:PaIRun,
     "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
     def work(folder):
         d = data or run.profile.load_data()
-        model = run.profile.build_model(d, run.seed)
+        model = run.profile.build_model(d, run.seed)  # scored at its initialization
         options = dict(scorer=train_scorer(run.scorer, results, progress)) if run.criterion == 'autos' and run.sparsity else {}
         t0 = time.perf_counter()  # the scoring time excludes training AutoS's scorer (done once, shared by many runs)
         if run.sparsity == 0: mask = None
         elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
         else:
             mask = prune(run.criterion, model, run.sparsity, d, run.seed, **options)
+            if run.check == 'shuffle': mask = shuffle_within_layers(mask, seed=run.seed)
             save_mask(mask, folder/'mask.safetensors')
+        if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
         scoring_seconds = time.perf_counter() - t0
         result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
                        checkpoint=folder/'train.pt', progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
@@ -70,7 +78,7 @@ def run_pai(run:PaIRun,
                            f"{result.last_acc:.4f} (scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
         report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
         record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
-                      sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
+                      check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
                       best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
                       min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
                       scorer=config_hash(run.scorer) if run.criterion == 'autos' and mask else None,
