@@ -83,7 +83,9 @@ def _standardize(x:torch.Tensor, groups:torch.Tensor)->torch.Tensor:
 
 def weight_features(model:nn.Module, data:Data|None, features:Features=Features(),
                     seed:int=0,          # augmentation and order of the g0 pass
-                    progress:bool=False)->WeightFeatures:
+                    progress:bool=False,
+                    g0:tuple|None=None,  # (flat g0, loss) of this model's g0 pass taken as `features` asks, to reuse it
+                   )->WeightFeatures:
     "The features of every prunable weight of `model` at its current (initial) values."
     params = prunable_parameters(model)
     shapes = {n: tuple(p.shape) for n, p in params.items()}
@@ -91,9 +93,11 @@ def weight_features(model:nn.Module, data:Data|None, features:Features=Features(
     w0 = flatten_layers({n: p.detach().cpu().float() for n, p in params.items()})
     columns, loss = {'w0': w0}, None
     if features.needs_gradient:
-        if data is None: raise ValueError("features with g0 need data: pass the target's training set")
-        grads, loss = initial_gradient(model, data, reduction=features.gradient, mode=features.mode, seed=seed, progress=progress)
-        columns['g0'] = flatten_layers(grads).float()
+        if g0 is None:
+            if data is None: raise ValueError("features with g0 need data: pass the target's training set")
+            grads, loss = initial_gradient(model, data, reduction=features.gradient, mode=features.mode, seed=seed, progress=progress)
+            g0 = flatten_layers(grads), loss
+        columns['g0'], loss = g0[0].float(), g0[1]
         columns['abs_w0g0'] = (w0 * columns['g0']).abs()
     columns['depth'] = (layer / max(len(params) - 1, 1)).float()
     columns['log_fan_in'] = torch.tensor([math.log(math.prod(s[1:])) for s in shapes.values()])[layer].float()
@@ -266,9 +270,12 @@ def train_scorer(config:ScorerConfig,
         profile = config.irp.profile
         data = profile.load_data()
         run = run_irp(config.irp, data, results, progress)
-        target = surviving_scores(run, data, progress).score
+        dataset = surviving_scores(run, data, progress)
+        target = dataset.score
         source = profile.build_model(data, config.irp.seed)
-        f = weight_features(source, data, config.features, config.irp.seed, progress)
+        same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient  # the data set's g0
+        f = weight_features(source, data, config.features, config.irp.seed, progress,
+                            g0=(dataset.g0, dataset.g0_loss) if same_pass else None)
         train_idx, held_idx = split_weights(f.layer, config.holdout, config.split, config.seed)
         network = build_scorer_network(config.network, len(f.columns), config.width, config.image_side, config.seed)
         history = _fit(network, f.values, target, train_idx, held_idx, config, folder/'train.pt', progress)

@@ -89,12 +89,12 @@ def run_pai(run:PaIRun,
 def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
              results:str|Path|None=None, progress:bool=True)->pd.DataFrame:
     "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
-    data = {}
+    data, store = {}, Store(results)
     for run in tqdm(runs, desc='runs', disable=not progress):
-        if Store(results).get(run.key()) is not None: continue
+        if store.get(run.key()) is not None: continue
         if run.profile not in data: data[run.profile] = run.profile.load_data()
         run_pai(run, data[run.profile], results, progress)
-    return Store(results).records([r.key() for r in runs])
+    return store.records([r.key() for r in runs])
 
 def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int, scorer:ScorerConfig|None=None)->list:
     "The dense run and every (criterion, sparsity) of every seed, seeds sharing initializations across methods."
