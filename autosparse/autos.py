@@ -25,9 +25,9 @@ from .store import Store, atomic, run_once
 from .training import config_from_dict, config_hash, epoch_seed
 
 # %% auto #0
-__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'Features', 'WeightFeatures', 'weight_features',
+__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'LEARNED', 'Features', 'WeightFeatures', 'weight_features',
            'PseudoImageScorer', 'build_scorer_network', 'ScorerConfig', 'split_weights', 'Scorer', 'overlap_with_irp',
-           'spearman', 'train_scorer', 'save_scorer', 'load_scorer', 'resolve_scorer', 'autos_scores']
+           'layer_rank', 'spearman', 'train_scorer', 'save_scorer', 'load_scorer', 'resolve_scorer', 'autos_scores']
 
 # %% ../nbs/07_autos.ipynb #dcf2ab70
 FEATURE_COLUMNS = ('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')
@@ -153,11 +153,13 @@ class ScorerConfig:
     holdout:float=0.1              # fraction of the weights held out for validation
     split:str='weights'            # 'weights' (random weights) or 'layers' (random whole layers)
     seed:int=0                     # split, initialization and shuffling
+    target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
 
     def __post_init__(self):
         if self.network not in SCORER_NETWORKS: raise ValueError(f"unknown scorer network {self.network!r}; known: {', '.join(SCORER_NETWORKS)}")
         if self.split not in ('weights', 'layers'): raise ValueError(f"split must be 'weights' or 'layers', got {self.split!r}")
         if not 0 < self.holdout < 1: raise ValueError(f"holdout must be in (0, 1), got {self.holdout}")
+        if self.target not in ('score', 'layer-rank'): raise ValueError(f"target must be 'score' or 'layer-rank', got {self.target!r}")
 
     @property
     def num_epochs(self)->int: return self.epochs or self.irp.profile.scorer_epochs
@@ -224,6 +226,16 @@ def overlap_with_irp(scores:dict,  # parameter name -> score, for the IRP source
             for r, m in enumerate(run.masks)]
     return pd.DataFrame(rows)
 
+def layer_rank(values:torch.Tensor, layer:torch.Tensor)->torch.Tensor:
+    "Each value's rank within its layer, scaled to [0, 1] (ties share their average rank; a one-weight layer gets 0.5)."
+    from scipy.stats import rankdata
+    ranks = torch.empty(len(values))
+    for i in layer.unique():
+        where = (layer == i).nonzero().flatten()
+        r = torch.from_numpy(rankdata(values[where].double().numpy())).float()
+        ranks[where] = (r - 1) / (len(r) - 1) if len(r) > 1 else torch.full_like(r, 0.5)
+    return ranks
+
 def spearman(a:torch.Tensor, b:torch.Tensor)->float:
     "Spearman rank correlation (ties get their average rank)."
     from scipy.stats import spearmanr
@@ -271,7 +283,7 @@ def train_scorer(config:ScorerConfig,
         data = profile.load_data()
         run = run_irp(config.irp, data, results, progress)
         dataset = surviving_scores(run, data, progress)
-        target = dataset.score
+        target = dataset.score if config.target == 'score' else layer_rank(dataset.survival, dataset.layer)
         source = profile.build_model(data, config.irp.seed)
         same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient  # the data set's g0
         f = weight_features(source, data, config.features, config.irp.seed, progress,
@@ -318,7 +330,7 @@ def load_scorer(path:str|Path)->Scorer:
     network.load_state_dict(state)
     return Scorer(network, config, json.loads(meta['metrics']), json.loads(meta['history']))
 
-# %% ../nbs/07_autos.ipynb #b6f52731
+# %% ../nbs/07_autos.ipynb #831be0b8
 def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=None, progress:bool=False)->Scorer:
     "A Scorer from a Scorer, a saved scorer's path, or a configuration (trained if needed)."
     if isinstance(scorer, Scorer): return scorer
@@ -333,3 +345,4 @@ def autos_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:floa
     return resolve_scorer(scorer, progress=progress)(model, data, seed, sparsity, progress)
 
 CRITERIA['autos'] = autos_scores
+LEARNED = {'autos': (ScorerConfig, train_scorer)}  # learned criterion -> (its configuration from an IRPConfig, learn(configuration, results, progress) -> its `scorer` option)

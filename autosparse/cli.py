@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, os, sys
+import argparse, json, os, sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +12,7 @@ import pandas as pd
 from .store import figures_dir, project_root, results_root
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'main']
+__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'run_one', 'run_irp_rounds', 'main']
 
 # %% ../nbs/10_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -30,6 +30,8 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               runs:str|Path|None=None,    # executed notebooks; default runs/ in the project folder
               results:str|Path|None=None, # checkpoints; see results_root
               figures:str|Path|None=None, # figures and CSV; see figures_dir
+              backend:str='local',        # where the grids run: 'local' or 'ray' (see autosparse.runs.run_grid)
+              address:str|None=None,      # the Ray cluster to join (None: $RAY_ADDRESS or a local Ray)
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill; return the executed copies."
     import logging, papermill as pm
@@ -47,7 +49,8 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
         print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
         pm.execute_notebook(nb, out, cwd=nb.parent, log_output=True, progress_bar=False, stdout_file=None, kernel_name='python3',
                             parameters=dict(profile=profile, results=str(results_root(results).resolve()),
-                                            figures=str(figures_dir(figures).resolve()), **params))
+                                            figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
+                                            **params))
         done.append(out)
     return done
 
@@ -56,6 +59,29 @@ def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
     summary = pd.read_csv(figures_dir(figures)/f'source-summary-{profile}.csv')
     summary = summary[summary.method != 'IRP (reference)'].assign(sparsity=lambda d: d.sparsity.map('{:.1%}'.format))
     return summary.pivot(index='method', columns='sparsity', values='last').fillna('')
+
+def run_one(profile:str, criterion:str, sparsity:float, seed:int=0, check:str='none',
+            results:str|Path|None=None)->dict|None:
+    "One PaI run; under torchrun, data-parallel over its processes (rank 0 prunes, writes and returns the record)."
+    from autosparse.runs import PaIRun, run_pai
+    from autosparse.training import get_profile, init_distributed
+    rank, world = init_distributed()
+    try: record = run_pai(PaIRun(get_profile(profile), criterion, sparsity, seed, check=check), results=results, progress=rank == 0)
+    finally: _leave_distributed()
+    return record if rank == 0 else None
+
+def run_irp_rounds(profile:str, seed:int=0, results:str|Path|None=None)->pd.DataFrame|None:
+    "One IRP run, each round data-parallel under torchrun; its rounds (on rank 0)."
+    from autosparse.irp import IRPConfig, run_irp
+    from autosparse.training import get_profile, init_distributed
+    rank, world = init_distributed()
+    try: rounds = run_irp(IRPConfig(get_profile(profile), seed), results=results, progress=rank == 0).rounds
+    finally: _leave_distributed()
+    return rounds if rank == 0 else None
+
+def _leave_distributed():
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 def main(argv:list[str]|None=None):
     "The `autosparse` command."
@@ -66,10 +92,28 @@ def main(argv:list[str]|None=None):
     rep.add_argument('--runs', help='folder for the executed notebooks (default: runs/)')
     rep.add_argument('--results', help='folder for checkpoints (default: results/ or $AUTOSPARSE_RESULTS)')
     rep.add_argument('--figures', help='folder for figures and their CSV (default: figures/)')
+    rep.add_argument('--backend', default='local', help="where the grids run: 'local' (default) or 'ray'")
+    rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
+    one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
+    one.add_argument('--profile', default='cpu'); one.add_argument('--criterion', required=True)
+    one.add_argument('--sparsity', type=float, required=True); one.add_argument('--seed', type=int, default=0)
+    one.add_argument('--check', default='none', help="'none', 'shuffle' or 'reinit'")
+    one.add_argument('--results', help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
+    irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
+    irp.add_argument('--profile', default='cpu'); irp.add_argument('--seed', type=int, default=0)
+    irp.add_argument('--results', help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
     args = parser.parse_args(argv)
     try:
-        written = reproduce(args.profile, args.runs, args.results, args.figures)
-    except (ValueError, FileNotFoundError) as e:
+        if args.command == 'run':
+            record = run_one(args.profile, args.criterion, args.sparsity, args.seed, args.check, args.results)
+            if record is not None: print(json.dumps(record))
+            return
+        if args.command == 'irp':
+            rounds = run_irp_rounds(args.profile, args.seed, args.results)
+            if rounds is not None: print(rounds.to_string(index=False))
+            return
+        written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address)
+    except (ValueError, FileNotFoundError, ImportError) as e:
         parser.exit(2, f"autosparse: error: {e}\n")
     except Exception as e:
         if type(e).__name__ != 'PapermillExecutionError': raise

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_irp.ipynb #08a33006
 from __future__ import annotations
-import json
+import contextlib, json
 from dataclasses import dataclass, asdict
 from fractions import Fraction
 from pathlib import Path
@@ -15,10 +15,10 @@ import torch
 from torch import nn
 
 from .data import Data
-from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask, unflatten_layers
+from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask, share_mask, unflatten_layers
 from .scoring import initial_gradient, score
 from .training import Profile, config_hash, get_profile, train
-from .store import Store, atomic, run_lock
+from .store import Store, atomic, is_main_process, run_lock
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores',
@@ -107,7 +107,8 @@ def run_irp(config:IRPConfig,
     "Iterative rewind pruning, resumable round by round; each round's record goes to the store."
     store, key = Store(results), config_hash(config)
     folder = store.root/'irp'/key
-    with run_lock(folder): return _run_irp(config, data or config.profile.load_data(), store, folder, progress)
+    with run_lock(folder) if is_main_process() else contextlib.nullcontext():  # under torchrun, rank 0 locks and writes
+        return _run_irp(config, data or config.profile.load_data(), store, folder, progress)
 
 def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:bool)->IRPRun:
     "The rounds of `run_irp`, under its lock."
@@ -116,7 +117,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:boo
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     mask, point_file = Mask.ones(model), folder/'rewind-point.pt'
     def keep_point(epoch, m):
-        if epoch == config.rewind_epoch:
+        if epoch == config.rewind_epoch and is_main_process():
             with atomic(point_file) as tmp: torch.save(m.state_dict(), tmp)
     first_training = dict(on_epoch=keep_point if config.rewind == 'epoch' and config.rewind_epoch > 0 else None)
     load_point = lambda: torch.load(point_file, weights_only=True) if first_training.get('on_epoch') is None and point_file.exists() else None
@@ -126,16 +127,18 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:boo
         first_training = {}
     records, layer_rows, masks, resumed = [], [], [], False
     for r, sparsity in enumerate(config.sparsities()):
-        round_dir = folder/f'round-{r:02d}'; round_dir.mkdir(exist_ok=True)
+        round_dir = folder/f'round-{r:02d}'; round_dir.mkdir(parents=True, exist_ok=True)
         record = store.get(f'{key}-round-{r:02d}')
         finished = record is not None
         if not finished and r > 0 and not resumed and progress:
             print(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
         resumed = resumed or not finished
-        if (round_dir/'mask.safetensors').exists(): mask = load_mask(round_dir/'mask.safetensors')
+        if not is_main_process(): mask = None  # the other ranks of a torchrun receive rank 0's mask
+        elif (round_dir/'mask.safetensors').exists(): mask = load_mask(round_dir/'mask.safetensors')
         else:
             mask = mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=mask)
             save_mask(mask, round_dir/'mask.safetensors')
+        mask = share_mask(mask, model)
         if r > 0 or config.order == 'lottery': rewind(model, mask, config.rewind, initial, load_point())
         result = train(model, data, profile.recipe, mask=mask, seed=_round_seed(config.seed, r),
                        checkpoint=round_dir/'train.pt', progress=progress,
@@ -145,8 +148,9 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:boo
         if not finished:
             record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
                           last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch)
-            store.put(f'{key}-round-{r:02d}', 'irp-round', dict(irp=asdict(config), round=r), record, result.history,
-                      report[['layer', 'weights', 'kept']].to_dict('records'))
+            if is_main_process():
+                store.put(f'{key}-round-{r:02d}', 'irp-round', dict(irp=asdict(config), round=r), record, result.history,
+                          report[['layer', 'weights', 'kept']].to_dict('records'))
         records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
         masks.append(mask); layer_rows.append(report.assign(round=r))
     return IRPRun(config, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks)

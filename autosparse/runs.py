@@ -11,17 +11,18 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .store import Store, run_once
+from .store import Store, is_main_process, recording, results_root, run_lock, run_once
 from .data import Data
-from .masks import load_mask, save_mask, shuffle_within_layers
+from .masks import load_mask, save_mask, share_mask, shuffle_within_layers
 from .scoring import CRITERIA, prune
-from .autos import ScorerConfig, train_scorer
+from .autos import LEARNED, ScorerConfig
+from .density import DensityConfig
 from .irp import IRPConfig
 from .training import PROFILES, Profile, config_hash, get_profile, train
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'REPRODUCTIONS', 'PaIRun', 'run_pai', 'run_grid', 'pai_grid', 'Reproduction',
-           'get_reproduction', 'summarize', 'plot_accuracy']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'REPRODUCTIONS', 'PaIRun', 'learn', 'train_pai', 'run_pai', 'GridError',
+           'describe', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize', 'plot_accuracy']
 
 # %% ../nbs/08_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -34,7 +35,7 @@ class PaIRun:
     criterion:str='random'  # a key of autosparse.scoring.CRITERIA; ignored at sparsity 0
     sparsity:float=0.0      # fraction of prunable weights removed before training; 0 is the dense network
     seed:int=0              # initialization, scoring and data order
-    scorer:ScorerConfig|None=None # AutoS's scorer; None: the one trained on the IRP run of this profile at seed 0
+    scorer:ScorerConfig|DensityConfig|None=None # a learned criterion's configuration (see LEARNED); None: learned from this profile's IRP run at seed 0
     check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
 
     def __post_init__(self):
@@ -42,8 +43,10 @@ class PaIRun:
         if not 0 <= self.sparsity < 1: raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity}")
         if self.check not in CHECKS: raise ValueError(f"check must be one of {CHECKS}, got {self.check!r}")
         if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
-        if self.criterion == 'autos' and self.scorer is None:
-            object.__setattr__(self, 'scorer', ScorerConfig(IRPConfig(self.profile)))
+        if self.scorer is not None and self.criterion not in LEARNED:
+            raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(LEARNED)} take a scorer")
+        if self.criterion in LEARNED and self.scorer is None:
+            object.__setattr__(self, 'scorer', LEARNED[self.criterion][0](IRPConfig(self.profile)))
 
     @property
     def method(self)->str: return 'dense' if self.sparsity == 0 else self.criterion
@@ -53,56 +56,157 @@ class PaIRun:
         return config_hash(PaIRun(self.profile, 'random', 0.0, self.seed) if self.sparsity == 0 else self)
 
 # %% ../nbs/08_runs.ipynb #e4500c9a
+def learn(run:PaIRun, results:str|Path|None=None, progress:bool=True):
+    "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
+    return LEARNED[run.criterion][1](run.scorer, results, progress) if run.criterion in LEARNED and run.sparsity > 0 else None
+
+def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
+              data:Data|None=None,             # default: the profile's data set
+              results:str|Path|None=None, progress:bool=True,
+              learned=None,                    # what the criterion learned; None: learned (or read back) here
+             )->tuple[dict, list, list]:
+    "Prune at initialization and train: the run's record, history and per-layer kept counts (not stored)."
+    d = data or run.profile.load_data()
+    model = run.profile.build_model(d, run.seed)  # scored at its initialization
+    main = is_main_process()                      # under torchrun, rank 0 prunes and the others receive its mask
+    if learned is None and main: learned = learn(run, results, progress)
+    t0 = time.perf_counter()  # the scoring time excludes learning the criterion (done once, shared by many runs)
+    if run.sparsity == 0 or not main: mask = None
+    elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
+    else:
+        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **({} if learned is None else dict(scorer=learned)))
+        if run.check == 'shuffle': mask = shuffle_within_layers(mask, seed=run.seed)
+        save_mask(mask, folder/'mask.safetensors')
+    mask = share_mask(mask, model)
+    if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
+    scoring_seconds = time.perf_counter() - t0
+    result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
+                   checkpoint=folder/'train.pt', progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+    train_seconds = sum(h['seconds'] for h in result.history)
+    if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
+                       f"{result.last_acc:.4f} (scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
+    report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
+    record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
+                  check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
+                  best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
+                  min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
+                  scorer=config_hash(run.scorer) if run.criterion in LEARNED and mask else None,
+                  scoring_seconds=scoring_seconds, train_seconds=train_seconds)
+    return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
+
 def run_pai(run:PaIRun,
             data:Data|None=None,        # default: the profile's data set
             results:str|Path|None=None, # results root; see autosparse.store.results_root
             progress:bool=True)->dict:
     "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
-    def work(folder):
-        d = data or run.profile.load_data()
-        model = run.profile.build_model(d, run.seed)  # scored at its initialization
-        options = dict(scorer=train_scorer(run.scorer, results, progress)) if run.criterion == 'autos' and run.sparsity else {}
-        t0 = time.perf_counter()  # the scoring time excludes training AutoS's scorer (done once, shared by many runs)
-        if run.sparsity == 0: mask = None
-        elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
-        else:
-            mask = prune(run.criterion, model, run.sparsity, d, run.seed, **options)
-            if run.check == 'shuffle': mask = shuffle_within_layers(mask, seed=run.seed)
-            save_mask(mask, folder/'mask.safetensors')
-        if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
-        scoring_seconds = time.perf_counter() - t0
-        result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
-                       checkpoint=folder/'train.pt', progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
-        train_seconds = sum(h['seconds'] for h in result.history)
-        if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
-                           f"{result.last_acc:.4f} (scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
-        report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
-        record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
-                      check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
-                      best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
-                      min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
-                      scorer=config_hash(run.scorer) if run.criterion == 'autos' and mask else None,
-                      scoring_seconds=scoring_seconds, train_seconds=train_seconds)
-        return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
-    return run_once(run.key(), 'pai', asdict(run), work, results)
+    return run_once(run.key(), 'pai', asdict(run), lambda folder: train_pai(run, folder, data, results, progress), results)
+
+BACKENDS = ('local', 'ray')
+
+class GridError(RuntimeError):
+    "Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, exception) pairs."
+    def __init__(self, failures:list, total:int):
+        self.failures = failures
+        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {describe(r)}: {e!r}" for r, e in failures))
+
+def describe(run:PaIRun)->str:
+    "A run's configuration on one line."
+    scorer = f", learned {config_hash(run.scorer)}" if run.scorer is not None else ''
+    return (f"{run.profile.name} {run.method} sparsity {run.sparsity} seed {run.seed} check {run.check}{scorer} "
+            f"(key {run.key()})")
 
 def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
-             results:str|Path|None=None, progress:bool=True)->pd.DataFrame:
+             results:str|Path|None=None, progress:bool=True,
+             backend:str='local',        # 'local': one run after another in this process; 'ray': Ray tasks in parallel
+             address:str|None=None,      # Ray: the cluster to join ('auto', 'ray://head:10001'); None: $RAY_ADDRESS or a local Ray
+             cpus_per_run:int=1,         # Ray: CPUs (and torch threads) per task
+             gpus_per_run:float=1.0,     # Ray: GPUs (or a fraction of one) per task, where the cluster has GPUs
+            )->pd.DataFrame:
     "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
-    data, store = {}, Store(results)
-    for run in tqdm(runs, desc='runs', disable=not progress):
-        if store.get(run.key()) is not None: continue
-        if run.profile not in data: data[run.profile] = run.profile.load_data()
-        run_pai(run, data[run.profile], results, progress)
-    return store.records([r.key() for r in runs])
+    if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    store = Store(results)
+    keys = [r.key() for r in runs]
+    pending = list({k: r for k, r in zip(keys, runs) if store.get(k) is None}.values())
+    finished = len(set(keys)) - len(pending)
+    if progress and finished and pending: print(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
+    if backend == 'local': failures = _run_local(pending, results, progress)
+    else: failures = _run_ray(pending, store, results, progress, address, cpus_per_run, gpus_per_run)
+    if failures: raise GridError(failures, len(pending))
+    return store.records(keys)
 
-def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int, scorer:ScorerConfig|None=None)->list:
+def _report(run:PaIRun, error:Exception):
+    print(f"failed: {describe(run)}: {error!r}", flush=True)
+
+def _run_local(pending:list, results, progress:bool)->list:
+    "The runs one after another in this process; the failures."
+    data, failures = {}, []
+    for run in tqdm(pending, desc='runs', disable=not progress):
+        try:
+            if run.profile not in data: data[run.profile] = run.profile.load_data()
+            run_pai(run, data[run.profile], results, progress)
+        except Exception as e: failures.append((run, e)); _report(run, e)
+    return failures
+def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int,
+             source:IRPConfig|None=None, # the IRP run the learned criteria learn from; None: this profile's at seed 0
+            )->list:
     "The dense run and every (criterion, sparsity) of every seed, seeds sharing initializations across methods."
     p = get_profile(profile) if isinstance(profile, str) else profile
+    learned = lambda c: LEARNED[c][0](source) if source is not None and c in LEARNED else None
     return [r for seed in range(seeds) for r in
-            [PaIRun(p, seed=seed)] + [PaIRun(p, c, s, seed, scorer if c == 'autos' else None) for s in sparsities for c in criteria]]
+            [PaIRun(p, seed=seed)] + [PaIRun(p, c, s, seed, learned(c)) for s in sparsities for c in criteria]]
 
-# %% ../nbs/08_runs.ipynb #156ebd33
+# %% ../nbs/08_runs.ipynb #dd3dd33a
+def _ray(address:str|None):
+    "Ray, initialized (joining `address`, or $RAY_ADDRESS, or starting a local Ray) unless it already is."
+    try: import ray
+    except ImportError: raise ImportError("backend='ray' needs Ray: pip install 'autosparse[ray]'") from None
+    if not ray.is_initialized(): ray.init(address=address, include_dashboard=False, logging_level='warning')
+    return ray
+
+def _learn_task(run:PaIRun, results:str, threads:int):
+    "A Ray task: what a run's criterion learns, with the store writes it made (for the driver)."
+    import torch; torch.set_num_threads(threads)
+    with recording() as writes: learned = learn(run, results, progress=False)
+    return learned, writes
+
+def _train_task(run:PaIRun, results:str, threads:int, learned):
+    "A Ray task: one run in its locked folder under the shared results root; its record, history and layers."
+    import torch; torch.set_num_threads(threads)
+    folder = Path(results)/'pai'/run.key()
+    with run_lock(folder): return train_pai(run, folder, None, results, False, learned)
+
+def _run_ray(pending:list, store:Store, results, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float)->list:
+    "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
+    ray = _ray(address)
+    resources = dict(num_cpus=cpus_per_run, num_gpus=gpus_per_run if ray.cluster_resources().get('GPU', 0) > 0 else 0, max_retries=0)
+    learn_task = ray.remote(_learn_task).options(num_returns=2, **resources)
+    train_task = ray.remote(_train_task).options(**resources)
+    root, learned, tasks = str(results_root(results).resolve()), {}, {}
+    needs = lambda run: config_hash(run.scorer) if run.criterion in LEARNED and run.sparsity > 0 else None
+    for run in pending:
+        if needs(run) and needs(run) not in learned:
+            learned[needs(run)], writes = learn_task.remote(run, root, cpus_per_run)
+            tasks[writes] = ('learn', run)
+    for run in pending: tasks[train_task.remote(run, root, cpus_per_run, learned.get(needs(run)))] = ('train', run)
+    failures, waiting = [], list(tasks)
+    with tqdm(total=len(pending), desc='runs (ray)', disable=not progress) as bar:
+        while waiting:
+            [done], waiting = ray.wait(waiting, num_returns=1)
+            what, run = tasks[done]
+            try: value = ray.get(done)
+            except Exception as e:
+                error = getattr(e, 'cause', None) or e
+                _report(run, error)
+                if what == 'train': failures.append((run, error)); bar.update()
+                continue
+            if what == 'learn':
+                for write in value: store.put(*write)
+            else:
+                record, history, layers = value
+                store.put(run.key(), 'pai', asdict(run), dict(record, key=run.key()), history, layers); bar.update()
+    return failures
+
+# %% ../nbs/08_runs.ipynb #8586bba9
 @dataclass(frozen=True)
 class Reproduction:
     "What the reproduction notebooks run at one profile."
@@ -141,7 +245,7 @@ def get_reproduction(profile:str)->Reproduction:
     get_profile(profile)
     return REPRODUCTIONS[profile]
 
-# %% ../nbs/08_runs.ipynb #8dc0cf28
+# %% ../nbs/08_runs.ipynb #9b486840
 def summarize(table:pd.DataFrame, by:list=['method', 'sparsity'])->pd.DataFrame:
     "Mean and standard deviation over seeds of last- and best-epoch accuracy, with a 'mean ± std' cell (in %) for each."
     stats = table.groupby(by, sort=False)[['last_acc', 'best_acc']].agg(['mean', 'std', 'count'])

@@ -12,7 +12,7 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['SCHEMA', 'project_root', 'results_root', 'figures_dir', 'atomic', 'write_json', 'write_csv', 'Store', 'run_lock',
-           'run_once']
+           'distributed_world', 'is_main_process', 'run_once', 'recording']
 
 # %% ../nbs/09_store.ipynb #e5cf4fe4
 def project_root(start:str|Path|None=None)->Path:
@@ -59,17 +59,21 @@ CREATE TABLE IF NOT EXISTS layers (key TEXT NOT NULL, position INTEGER NOT NULL,
 
 class Store:
     "The results database: one SQLite file under the results root with every finished run's record, history and layers."
+    _recorded:list|None = None  # while `recording`: this process's writes, kept here instead of written
     def __init__(self, root:str|Path|None=None): # results root; see results_root
         self.root = results_root(root)
         self.path = self.root/'autosparse.sqlite'
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._db() as db: db.executescript(SCHEMA)
+        with open(self.root/'.autosparse.sqlite.lock', 'w') as lock:  # processes opening a new database take turns
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with closing(sqlite3.connect(self.path, timeout=300)) as db:
+                db.execute('PRAGMA journal_mode=WAL')  # kept by the database file: readers and one writer at once
+                with db: db.executescript(SCHEMA)
 
     @contextmanager
     def _db(self):
         "A connection that commits when the block succeeds and is closed either way."
         with closing(sqlite3.connect(self.path, timeout=300)) as db:
-            db.execute('PRAGMA journal_mode=WAL')
             with db: yield db
 
     def put(self, key:str, kind:str, config:dict, record:dict,
@@ -77,6 +81,8 @@ class Store:
             layers:list=(),  # per prunable layer, in order: dicts with 'layer', 'weights', 'kept'
            ):
         "Store a finished run, replacing what was stored under its key, in one transaction."
+        if Store._recorded is not None:
+            Store._recorded.append((key, kind, config, record, list(history), list(layers))); return
         with self._db() as db:
             db.execute('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?)',
                        (key, kind, json.dumps(config, default=str), json.dumps(record, default=str), time.time()))
@@ -87,6 +93,8 @@ class Store:
 
     def get(self, key:str)->dict|None:
         "A finished run's record, or None."
+        for k, _, _, record, _, _ in reversed(Store._recorded or []):
+            if k == key: return json.loads(json.dumps(record, default=str))
         with self._db() as db: row = db.execute('SELECT record FROM runs WHERE key = ?', (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -129,16 +137,35 @@ def run_lock(folder:str|Path):
         try: yield folder
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+def distributed_world()->tuple[int, int]:
+    "This process's rank and the number of processes of its distributed run (torchrun); (0, 1) outside one."
+    import torch.distributed as dist
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+def is_main_process()->bool:
+    "Whether this process writes results: always, except in a distributed run, where only rank 0 does."
+    return distributed_world()[0] == 0
+
 def run_once(key:str, kind:str, config:dict,
              work,                          # work(folder) -> (record, history, layers)
              results:str|Path|None=None,    # results root
              folder:str|Path|None=None,     # the run's artifact folder; default results/<kind>/<key>
             )->dict:
-    "A run's record: from the store, or computed by `work` under the run's lock and stored."
+    "A run's record: from the store, or computed by `work` under the run's lock and stored (by rank 0 alone under torchrun)."
     store = Store(results)
     if (record := store.get(key)) is not None: return record
+    if not is_main_process():  # another rank of a distributed run: it computes with rank 0, which locks and writes
+        return dict(work(Path(folder or store.root/kind/key))[0], key=key)
     with run_lock(folder or store.root/kind/key) as where:
         if (record := store.get(key)) is None:
             record, history, layers = work(where)
             store.put(key, kind, config, dict(record, key=key), history, layers)
     return store.get(key)
+
+# %% ../nbs/09_store.ipynb #c373c53b
+@contextmanager
+def recording():
+    "Keep the store writes of this process in a list, not the database, for the block (`get` sees them); yield the list."
+    Store._recorded = []
+    try: yield Store._recorded
+    finally: Store._recorded = None

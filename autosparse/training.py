@@ -17,11 +17,12 @@ from tqdm.auto import tqdm
 from .data import Data, load_dataset
 from .masks import Mask, prunable_parameters
 from .models import build_model
-from .store import atomic
+from .store import atomic, distributed_world, is_main_process
 
 # %% auto #0
-__all__ = ['RECIPES', 'PROFILES', 'Recipe', 'default_device', 'bf16_supported', 'autocast', 'to_device', 'evaluate',
-           'TrainResult', 'epoch_seed', 'train', 'Profile', 'get_profile', 'config_hash', 'config_from_dict']
+__all__ = ['RECIPES', 'PROFILES', 'Recipe', 'default_device', 'init_distributed', 'bf16_supported', 'autocast', 'to_device',
+           'evaluate', 'TrainResult', 'epoch_seed', 'train', 'Profile', 'get_profile', 'config_hash',
+           'config_from_dict']
 
 # %% ../nbs/03_training.ipynb #f41a5c88
 @dataclass(frozen=True)
@@ -53,8 +54,16 @@ RECIPES = {
 
 # %% ../nbs/03_training.ipynb #ae6c6d11
 def default_device()->torch.device:
-    "CUDA when there is a GPU, else the CPU."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    "CUDA when there is a GPU (this process's own under torchrun), else the CPU."
+    return torch.device('cuda', torch.cuda.current_device()) if torch.cuda.is_available() else torch.device('cpu')
+
+def init_distributed()->tuple[int, int]:
+    "Join the distributed run torchrun started (NCCL on GPUs, gloo on CPUs): (rank, world size); (0, 1) without torchrun."
+    import os, torch.distributed as dist
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
+        if torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    return distributed_world()
 
 def bf16_supported(device:torch.device)->bool:
     "Whether `device` computes bfloat16 natively (AVX-512 BF16 / AMX on CPUs)."
@@ -71,7 +80,7 @@ def to_device(x:torch.Tensor, device:torch.device, channels_last:bool)->torch.Te
     x = x.to(device, non_blocking=True)
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
-# %% ../nbs/03_training.ipynb #112c5c53
+# %% ../nbs/03_training.ipynb #8230b7e9
 @torch.no_grad()
 def evaluate(model:nn.Module, data:Data, recipe:Recipe=Recipe(), device:torch.device|None=None)->tuple[float, float]:
     "Mean cross-entropy and top-1 accuracy on the test split."
@@ -87,7 +96,7 @@ def evaluate(model:nn.Module, data:Data, recipe:Recipe=Recipe(), device:torch.de
     model.train(was_training)
     return loss / len(data.test_y), correct / len(data.test_y)
 
-# %% ../nbs/03_training.ipynb #8230b7e9
+# %% ../nbs/03_training.ipynb #f86a22ae
 @dataclass
 class TrainResult:
     "What a training run gives back."
@@ -105,7 +114,7 @@ def epoch_seed(seed:int, epoch:int)->int:
     "The shuffling and augmentation seed of one epoch."
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
-# %% ../nbs/03_training.ipynb #73521122
+# %% ../nbs/03_training.ipynb #aea7a618
 def train(model:nn.Module,          # the network, trained in place
           data:Data,
           recipe:Recipe,
@@ -117,10 +126,12 @@ def train(model:nn.Module,          # the network, trained in place
           desc:str='train',         # progress bar label
           on_epoch=None,            # called as on_epoch(epoch, model) after each epoch (from 1), e.g. to keep a rewind point
          )->TrainResult:
-    "Train with SGD and the recipe's schedule, evaluating every epoch."
+    "Train with SGD and the recipe's schedule, evaluating every epoch (data-parallel over the processes of a torchrun)."
     device = torch.device(device) if device else default_device()
     model.to(device)
     if recipe.channels_last: model.to(memory_format=torch.channels_last)
+    rank, world = distributed_world()
+    net = model if world == 1 else nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
     params = prunable_parameters(model)
     keep = [(params[n], torch.empty_like(params[n]).copy_(m)) for n, m in mask.items()] if mask is not None else []
     weights, keep_factors = [w for w, _ in keep], [k for _, k in keep]
@@ -146,9 +157,12 @@ def train(model:nn.Module,          # the network, trained in place
         lr = opt.param_groups[0]['lr']
         batches = data.batches(train=True, batch_size=recipe.batch_size, seed=epoch_seed(seed, epoch))
         for x, y in batches:
+            if world > 1:  # every rank draws the same batch and trains on its share; DDP averages the gradients
+                if len(y) < world: continue
+                x, y = x[rank::world], y[rank::world]
             x, y = to_device(x, device, recipe.channels_last), y.to(device, non_blocking=True)
             with autocast(recipe, device):
-                out = model(x)
+                out = net(x)
                 loss = F.cross_entropy(out.float(), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -157,19 +171,22 @@ def train(model:nn.Module,          # the network, trained in place
                 with torch.no_grad(): torch._foreach_mul_(weights, keep_factors)
             loss_sum += loss.detach() * len(y); correct += (out.argmax(1) == y).sum(); seen += len(y)
         sched.step()
-        train_loss, train_acc, seconds = loss_sum.item() / seen, correct.item() / seen, time.perf_counter() - t0
+        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(seen), device=device)])
+        if world > 1: torch.distributed.all_reduce(totals)
+        loss_sum, correct, seen = totals.tolist()
+        train_loss, train_acc, seconds = loss_sum / seen, correct / seen, time.perf_counter() - t0
         test_loss, test_acc = evaluate(model, data, recipe, device)
         history.append(dict(epoch=epoch + 1, lr=lr, train_loss=train_loss, train_acc=train_acc,
                             test_loss=test_loss, test_acc=test_acc, seconds=seconds, steps=len(batches)))
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", test_acc=f"{test_acc:.4f}")
         if on_epoch: on_epoch(epoch + 1, model)
-        if checkpoint:
+        if checkpoint and is_main_process():
             with atomic(checkpoint) as tmp:
                 torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), schedule=sched.state_dict(),
                                 history=history), tmp)
     return TrainResult.from_history(history)
 
-# %% ../nbs/03_training.ipynb #943ecdb2
+# %% ../nbs/03_training.ipynb #f12257f3
 @dataclass(frozen=True)
 class Profile:
     "The scale of an experiment: data, model, width, recipe."
@@ -201,7 +218,7 @@ def get_profile(name:str)->Profile:
     if name not in PROFILES: raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
     return PROFILES[name]
 
-# %% ../nbs/03_training.ipynb #f12257f3
+# %% ../nbs/03_training.ipynb #7cdabbcb
 def config_hash(config)->str:
     "A short, stable hash of a dataclass's kind and non-default fields (recursively)."
     def plain(obj):

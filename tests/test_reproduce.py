@@ -42,3 +42,18 @@ def test_unknown_profile_is_a_one_line_error():
     result = autosparse('reproduce', '--profile', 'huge')
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["autosparse: error: unknown profile 'huge'; known: paper, cpu, smoke"]
+
+
+def test_densities_notebook_runs_on_the_smoke_profile(tmp_path):
+    papermill = Path(sys.executable).parent / 'papermill'
+    figures = tmp_path/'figures'
+    done = subprocess.run([str(papermill), ROOT/'nbs'/'densities.ipynb', tmp_path/'densities-smoke.ipynb', '-p', 'profile', 'smoke',
+                           '-p', 'results', tmp_path/'results', '-p', 'figures', figures, '--cwd', ROOT/'nbs'],
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    variants = {'irp-layers+magnitude', 'irp-layers+random', 'irp-layers+autos', 'irp-layers+synflow'}
+    summary = pd.read_csv(figures/'densities-summary-smoke.csv')
+    assert variants | {'magnitude', 'snip', 'synflow', 'autos'} <= set(summary.method)
+    sanity = pd.read_csv(figures/'densities-sanity-smoke.csv')
+    assert set(sanity.method) == variants and {'none', 'shuffle', 'reinit'} <= set(sanity.columns)
+    assert (figures/'densities-smoke.png').stat().st_size > 0

@@ -1,0 +1,85 @@
+"Scaling out: smoke grids on a local Ray with 2 CPUs, and one smoke training under torchrun with 2 CPU processes (gloo)."
+import json, os, re, signal, sqlite3, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+import torch
+
+from autosparse.runs import GridError, PaIRun, pai_grid, run_grid, run_pai
+from autosparse.scoring import CRITERIA
+from autosparse.store import Store
+from autosparse.training import get_profile
+
+BIN = Path(sys.executable).parent
+COMPARED = ['method', 'sparsity', 'seed', 'check', 'last_acc', 'best_acc', 'best_epoch', 'mask', 'scorer']
+
+@pytest.fixture(scope='module')
+def local_ray():
+    ray = pytest.importorskip('ray')
+    ray.init(num_cpus=2, include_dashboard=False, logging_level='warning')
+    yield ray
+    ray.shutdown()
+
+def finished_at(root:Path)->dict:
+    "Each stored run's key and the time its record was written."
+    with sqlite3.connect(Path(root)/'autosparse.sqlite') as db: return dict(db.execute('SELECT key, finished FROM runs'))
+
+def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
+    # a learned criterion too: its IRP run and density model are learned in a Ray task, its records stored by the driver
+    grid = pai_grid('smoke', ['magnitude', 'snip', 'irp-layers+random'], [0.9], seeds=1)
+    local = run_grid(grid, tmp_path/'local', progress=False)
+    # on CPUs a run's numbers depend on the torch thread count: the tasks use as many as this process
+    remote = run_grid(grid, tmp_path/'ray', progress=False, backend='ray', cpus_per_run=torch.get_num_threads())
+    assert remote[COMPARED].to_dict('records') == local[COMPARED].to_dict('records')
+    irp_rounds = lambda root: Store(root).records(kind='irp-round')[['round', 'kept', 'last_acc']].to_dict('records')
+    assert irp_rounds(tmp_path/'ray') == irp_rounds(tmp_path/'local') and irp_rounds(tmp_path/'ray')
+
+def test_a_failed_ray_task_is_reported_and_the_others_finish(tmp_path, local_ray, capsys):
+    smoke = get_profile('smoke')
+    CRITERIA['broken'] = lambda model, data, seed, sparsity: 1 / 0  # registered here only: the workers do not know it
+    try:
+        runs = [PaIRun(smoke, 'broken', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
+        with pytest.raises(GridError, match='1 of 4 runs failed') as failure:
+            run_grid(runs, tmp_path, progress=False, backend='ray')
+    finally: del CRITERIA['broken']
+    assert f'smoke broken sparsity 0.9 seed 0 check none (key {runs[0].key()})' in str(failure.value)
+    assert 'failed: smoke broken sparsity 0.9' in capsys.readouterr().out  # reported as it happened
+    assert sorted(Store(tmp_path).records(kind='pai').key) == sorted(r.key() for r in runs[1:])
+
+def test_an_interrupted_ray_grid_runs_only_the_missing_cells(tmp_path):
+    pytest.importorskip('ray')
+    grid = "pai_grid('smoke', ['magnitude', 'snip', 'random'], [0.5, 0.9], seeds=1)"
+    driver = (f"import ray\nfrom autosparse.runs import pai_grid, run_grid\n"
+              f"ray.init(num_cpus=2, include_dashboard=False, logging_level='warning')\n"  # a Ray of its own
+              f"run_grid({grid}, {str(tmp_path)!r}, progress=False, backend='ray')")
+    process = subprocess.Popen([sys.executable, '-c', driver], start_new_session=True)
+    deadline = time.time() + 300
+    while not (tmp_path/'autosparse.sqlite').exists() or len(finished_at(tmp_path)) < 2:
+        assert process.poll() is None and time.time() < deadline, "the grid ended or stalled before two runs finished"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and the local Ray it started
+    process.wait()
+    before = finished_at(tmp_path)
+    assert 2 <= len(before) < 7
+    rerun = subprocess.run([sys.executable, '-c', driver.replace('progress=False', 'progress=True')],
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"grid: {len(before)} of 7 runs already finished; running the other {7 - len(before)}" in rerun.stdout
+    after = finished_at(tmp_path)
+    assert len(after) == 7 and all(after[k] == t for k, t in before.items())  # the finished cells were not run again
+
+def test_torchrun_trains_one_run_on_two_processes(tmp_path):
+    command = [str(BIN/'torchrun'), '--standalone', '--nproc_per_node', '2', '--no-python', 'autosparse', 'run',
+               '--profile', 'smoke', '--criterion', 'snip', '--sparsity', '0.9', '--results', str(tmp_path/'ddp')]
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", OMP_NUM_THREADS='1')
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    checks = dict(re.findall(r"rank (\d): mask (\w+) \([\d,]+ weights kept\) equals rank 0's", done.stdout))
+    assert sorted(checks) == ['0', '1'] and checks['0'] == checks['1']  # both ranks checked one mask
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    single = run_pai(PaIRun(get_profile('smoke'), 'snip', 0.9), results=tmp_path/'single', progress=False)
+    assert record['mask'] == single['mask'] == checks['0']
+    # the same global batches split over two ranks: BatchNorm sees half a batch per rank, so the runs differ (on the smoke
+    # profile, 2 epochs on the digits, the thread count alone moves the accuracy by up to 0.1)
+    assert abs(record['last_acc'] - single['last_acc']) < 0.1, (record['last_acc'], single['last_acc'])
+    assert len(Store(tmp_path/'ddp').records()) == 1 and list((tmp_path/'ddp'/'pai').iterdir())[0].name == record['key']
