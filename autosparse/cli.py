@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, json, os, sys
+import argparse, json, sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -60,28 +61,31 @@ def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
     summary = summary[summary.method != 'IRP (reference)'].assign(sparsity=lambda d: d.sparsity.map('{:.1%}'.format))
     return summary.pivot(index='method', columns='sparsity', values='last').fillna('')
 
+@contextmanager
+def _distributed():
+    "Join torchrun's distributed run (if any) for the block and leave it after; yields whether this process is rank 0."
+    import torch.distributed as dist
+    from autosparse.training import init_distributed
+    rank, _ = init_distributed()
+    try: yield rank == 0
+    finally:
+        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+
 def run_one(profile:str, criterion:str, sparsity:float, seed:int=0, check:str='none',
             results:str|Path|None=None)->dict|None:
     "One PaI run; under torchrun, data-parallel over its processes (rank 0 prunes, writes and returns the record)."
     from autosparse.runs import PaIRun, run_pai
-    from autosparse.training import get_profile, init_distributed
-    rank, world = init_distributed()
-    try: record = run_pai(PaIRun(get_profile(profile), criterion, sparsity, seed, check=check), results=results, progress=rank == 0)
-    finally: _leave_distributed()
-    return record if rank == 0 else None
+    from autosparse.training import get_profile
+    with _distributed() as main:
+        record = run_pai(PaIRun(get_profile(profile), criterion, sparsity, seed, check=check), results=results, progress=main)
+    return record if main else None
 
 def run_irp_rounds(profile:str, seed:int=0, results:str|Path|None=None)->pd.DataFrame|None:
     "One IRP run, each round data-parallel under torchrun; its rounds (on rank 0)."
     from autosparse.irp import IRPConfig, run_irp
-    from autosparse.training import get_profile, init_distributed
-    rank, world = init_distributed()
-    try: rounds = run_irp(IRPConfig(get_profile(profile), seed), results=results, progress=rank == 0).rounds
-    finally: _leave_distributed()
-    return rounds if rank == 0 else None
-
-def _leave_distributed():
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    from autosparse.training import get_profile
+    with _distributed() as main: rounds = run_irp(IRPConfig(get_profile(profile), seed), results=results, progress=main).rounds
+    return rounds if main else None
 
 def main(argv:list[str]|None=None):
     "The `autosparse` command."

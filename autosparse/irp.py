@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .data import Data
-from .masks import Mask, count_to_remove, load_mask, mask_from_scores, prunable_parameters, save_mask, share_mask, unflatten_layers
+from .masks import Mask, count_to_remove, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
 from .scoring import initial_gradient, score
 from .training import Profile, config_hash, get_profile, train
 from .store import Store, atomic, is_main_process, run_lock
@@ -133,12 +133,9 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:boo
         if not finished and r > 0 and not resumed and progress:
             print(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
         resumed = resumed or not finished
-        if not is_main_process(): mask = None  # the other ranks of a torchrun receive rank 0's mask
-        elif (round_dir/'mask.safetensors').exists(): mask = load_mask(round_dir/'mask.safetensors')
-        else:
-            mask = mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=mask)
-            save_mask(mask, round_dir/'mask.safetensors')
-        mask = share_mask(mask, model)
+        mask = saved_or_computed_mask(  # pruned from the last round's mask, by the trained weights' scores
+            round_dir/'mask.safetensors',
+            lambda: mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=mask), model)
         if r > 0 or config.order == 'lottery': rewind(model, mask, config.rewind, initial, load_point())
         result = train(model, data, profile.recipe, mask=mask, seed=_round_seed(config.seed, r),
                        checkpoint=round_dir/'train.pt', progress=progress,

@@ -12,11 +12,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .store import atomic, distributed_world
+from .store import atomic, distributed_world, is_main_process
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask', 'mask_from_scores',
-           'shuffle_within_layers', 'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'share_mask']
+           'shuffle_within_layers', 'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'share_mask',
+           'saved_or_computed_mask']
 
 # %% ../nbs/02_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -157,7 +158,7 @@ def load_mask(path:str|Path)->Mask:
         return Mask({n: f.get_tensor(n).bool() for n in order})
 
 # %% ../nbs/02_masks.ipynb #0a20ec79
-def share_mask(mask:Mask|None, # rank 0's mask (None: a dense run); ignored on the other ranks
+def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks
                model:nn.Module, # gives the other ranks the mask's layers and shapes
               )->Mask|None:
     "Rank 0's mask on every rank of a distributed run, its checksum checked on each; `mask` itself outside one."
@@ -165,19 +166,28 @@ def share_mask(mask:Mask|None, # rank 0's mask (None: a dense run); ignored on t
     rank, world = distributed_world()
     if world == 1: return mask
     device = torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
-    has_mask = torch.tensor([int(mask is not None)], device=device)
-    dist.broadcast(has_mask, 0)
-    if not has_mask.item(): return None
     shared = Mask()
     for name, keep in (mask if rank == 0 else Mask.ones(model)).items():
         bits = keep.to(device, torch.uint8).contiguous()
         dist.broadcast(bits, 0)
         shared[name] = bits.cpu().bool()
-    checksum = int(shared.fingerprint()[:15], 16)  # 60 bits of the fingerprint fit an int64
+    fingerprint = shared.fingerprint()
+    checksum = int(fingerprint[:15], 16)  # 60 bits of the fingerprint fit an int64
     checksums = [torch.zeros(1, dtype=torch.int64, device=device) for _ in range(world)]
     dist.all_gather(checksums, torch.tensor([checksum], device=device))
     if checksums[rank].item() != checksums[0].item():
         raise RuntimeError(f"rank {rank}: mask checksum {checksum:x} differs from rank 0's {checksums[0].item():x}")
-    sys.stdout.write(f"rank {rank}: mask {shared.fingerprint()} ({shared.num_kept:,} weights kept) equals rank 0's\n")  # one write: ranks share the terminal
+    sys.stdout.write(f"rank {rank}: mask {fingerprint} ({shared.num_kept:,} weights kept) equals rank 0's\n")  # one write: ranks share the terminal
     sys.stdout.flush()
     return shared
+
+def saved_or_computed_mask(path:str|Path,  # where the mask is saved
+                           compute,         # compute() -> Mask, called when no mask is saved there
+                           model:nn.Module, # gives the other ranks of a distributed run the mask's shapes
+                          )->Mask:
+    "The mask saved at `path`, else `compute()`'s, saved there; in a distributed run rank 0 alone does this and shares it."
+    mask = None
+    if is_main_process():
+        if Path(path).exists(): mask = load_mask(path)
+        else: save_mask(mask := compute(), path)
+    return share_mask(mask, model)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_runs.ipynb #ce08c4f0
 from __future__ import annotations
-import json, time
+import functools, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from .store import Store, is_main_process, recording, results_root, run_lock, run_once
 from .data import Data
-from .masks import load_mask, save_mask, share_mask, shuffle_within_layers
+from .masks import saved_or_computed_mask, shuffle_within_layers
 from .scoring import CRITERIA, prune
 from .autos import LEARNED, ScorerConfig
 from .density import DensityConfig
@@ -51,6 +51,11 @@ class PaIRun:
     @property
     def method(self)->str: return 'dense' if self.sparsity == 0 else self.criterion
 
+    @property
+    def learns(self)->bool:
+        "Whether the run's criterion learns something first (from `scorer`)."
+        return self.criterion in LEARNED and self.sparsity > 0
+
     def key(self)->str:
         "The run's identity: the hash of its configuration (a dense run's criterion does not count)."
         return config_hash(PaIRun(self.profile, 'random', 0.0, self.seed) if self.sparsity == 0 else self)
@@ -58,7 +63,7 @@ class PaIRun:
 # %% ../nbs/08_runs.ipynb #e4500c9a
 def learn(run:PaIRun, results:str|Path|None=None, progress:bool=True):
     "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
-    return LEARNED[run.criterion][1](run.scorer, results, progress) if run.criterion in LEARNED and run.sparsity > 0 else None
+    return LEARNED[run.criterion][1](run.scorer, results, progress) if run.learns else None
 
 def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
@@ -68,16 +73,12 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
     "Prune at initialization and train: the run's record, history and per-layer kept counts (not stored)."
     d = data or run.profile.load_data()
     model = run.profile.build_model(d, run.seed)  # scored at its initialization
-    main = is_main_process()                      # under torchrun, rank 0 prunes and the others receive its mask
-    if learned is None and main: learned = learn(run, results, progress)
+    if learned is None and is_main_process(): learned = learn(run, results, progress)  # under torchrun, rank 0 prunes
     t0 = time.perf_counter()  # the scoring time excludes learning the criterion (done once, shared by many runs)
-    if run.sparsity == 0 or not main: mask = None
-    elif (folder/'mask.safetensors').exists(): mask = load_mask(folder/'mask.safetensors')
-    else:
+    def compute():
         mask = prune(run.criterion, model, run.sparsity, d, run.seed, **({} if learned is None else dict(scorer=learned)))
-        if run.check == 'shuffle': mask = shuffle_within_layers(mask, seed=run.seed)
-        save_mask(mask, folder/'mask.safetensors')
-    mask = share_mask(mask, model)
+        return shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
+    mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model) if run.sparsity > 0 else None
     if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
     scoring_seconds = time.perf_counter() - t0
     result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
@@ -90,7 +91,7 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
                   check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
                   best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
                   min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
-                  scorer=config_hash(run.scorer) if run.criterion in LEARNED and mask else None,
+                  scorer=config_hash(run.scorer) if run.learns else None,
                   scoring_seconds=scoring_seconds, train_seconds=train_seconds)
     return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
 
@@ -169,11 +170,16 @@ def _learn_task(run:PaIRun, results:str, threads:int):
     with recording() as writes: learned = learn(run, results, progress=False)
     return learned, writes
 
+@functools.lru_cache(maxsize=4)
+def _worker_data(profile:Profile)->Data:
+    "A profile's data set, loaded once per Ray worker process (a worker runs many tasks)."
+    return profile.load_data()
+
 def _train_task(run:PaIRun, results:str, threads:int, learned):
     "A Ray task: one run in its locked folder under the shared results root; its record, history and layers."
     import torch; torch.set_num_threads(threads)
     folder = Path(results)/'pai'/run.key()
-    with run_lock(folder): return train_pai(run, folder, None, results, False, learned)
+    with run_lock(folder): return train_pai(run, folder, _worker_data(run.profile), results, False, learned)
 
 def _run_ray(pending:list, store:Store, results, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float)->list:
     "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
@@ -182,7 +188,7 @@ def _run_ray(pending:list, store:Store, results, progress:bool, address:str|None
     learn_task = ray.remote(_learn_task).options(num_returns=2, **resources)
     train_task = ray.remote(_train_task).options(**resources)
     root, learned, tasks = str(results_root(results).resolve()), {}, {}
-    needs = lambda run: config_hash(run.scorer) if run.criterion in LEARNED and run.sparsity > 0 else None
+    needs = lambda run: config_hash(run.scorer) if run.learns else None
     for run in pending:
         if needs(run) and needs(run) not in learned:
             learned[needs(run)], writes = learn_task.remote(run, root, cpus_per_run)
