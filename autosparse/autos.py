@@ -4,11 +4,10 @@
 
 # %% ../nbs/07_autos.ipynb #85cad46f
 from __future__ import annotations
-import json, math
+import json, math, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -16,13 +15,14 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 import autosparse
+from .config import Execution, check_choice, check_int, check_number, check_seed, config_from_dict, provenance, run_key
 from .data import Data
 from .irp import IRPConfig, IRPRun, run_irp, surviving_scores
-from .masks import Mask, flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
+from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
 from .models import build_model, scaled
 from .scoring import CRITERIA, initial_gradient
-from .store import Store, atomic, run_once
-from .training import config_from_dict, config_hash, epoch_seed
+from .store import Store, add_seconds, atomic, run_once, seconds_spent
+from .training import epoch_seed
 
 # %% auto #0
 __all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'LEARNED', 'Features', 'WeightFeatures', 'weight_features',
@@ -41,12 +41,10 @@ class Features:
     standardize:str='none'      # 'none' (official: raw values), 'layer' (per layer) or 'model' (over all weights)
 
     def __post_init__(self):
-        unknown = [c for c in self.inputs if c not in FEATURE_COLUMNS]
-        if unknown or not self.inputs: raise ValueError(f"feature columns must be among {FEATURE_COLUMNS}, got {self.inputs}")
-        if self.gradient not in ('sum', 'mean'): raise ValueError(f"gradient must be 'sum' or 'mean', got {self.gradient!r}")
-        if self.mode not in ('eval', 'train'): raise ValueError(f"mode must be 'eval' or 'train', got {self.mode!r}")
-        if self.standardize not in ('none', 'layer', 'model'):
-            raise ValueError(f"standardize must be 'none', 'layer' or 'model', got {self.standardize!r}")
+        if not self.inputs or not isinstance(self.inputs, tuple): raise ValueError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
+        for c in self.inputs: check_choice('a feature column', c, FEATURE_COLUMNS)
+        check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
+        check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
 
     @property
     def needs_gradient(self)->bool: return any(c in ('g0', 'abs_w0g0') for c in self.inputs)
@@ -133,7 +131,7 @@ SCORER_NETWORKS = {
 
 def build_scorer_network(name:str, inputs:int, width:float=1.0, image_side:int=32, seed:int=0)->nn.Module:
     "A freshly initialized scorer network by name, fixed by `seed`."
-    if name not in SCORER_NETWORKS: raise ValueError(f"unknown scorer network {name!r}; known: {', '.join(SCORER_NETWORKS)}")
+    check_choice('scorer network', name, SCORER_NETWORKS)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return SCORER_NETWORKS[name](inputs, width, image_side)
@@ -156,13 +154,18 @@ class ScorerConfig:
     target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
 
     def __post_init__(self):
-        if self.network not in SCORER_NETWORKS: raise ValueError(f"unknown scorer network {self.network!r}; known: {', '.join(SCORER_NETWORKS)}")
-        if self.split not in ('weights', 'layers'): raise ValueError(f"split must be 'weights' or 'layers', got {self.split!r}")
-        if not 0 < self.holdout < 1: raise ValueError(f"holdout must be in (0, 1), got {self.holdout}")
-        if self.target not in ('score', 'layer-rank'): raise ValueError(f"target must be 'score' or 'layer-rank', got {self.target!r}")
+        if not isinstance(self.irp, IRPConfig): raise ValueError(f"irp must be an IRPConfig; got {self.irp!r}")
+        if not isinstance(self.features, Features): raise ValueError(f"features must be a Features; got {self.features!r}")
+        check_choice('scorer network', self.network, SCORER_NETWORKS); check_choice('split', self.split, ('weights', 'layers'))
+        check_choice('target', self.target, ('score', 'layer-rank'))
+        check_number('width', self.width, 0, low_open=True); check_int('image_side', self.image_side, 1)
+        if self.epochs is not None: check_int('epochs', self.epochs, 1)
+        check_int('batch_size', self.batch_size, 2); check_number('lr', self.lr, 0, low_open=True)
+        check_number('holdout', self.holdout, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights held out')
+        check_seed(self.seed)
 
     @property
-    def num_epochs(self)->int: return self.epochs or self.irp.profile.scorer_epochs
+    def num_epochs(self)->int: return self.irp.profile.scorer_epochs if self.epochs is None else self.epochs
 
     @classmethod
     def for_profile(cls, name:str, irp:dict|None=None, **kwargs)->ScorerConfig:
@@ -194,7 +197,7 @@ class Scorer:
         self.metrics, self.history = metrics or {}, history or []
 
     @property
-    def key(self)->str: return config_hash(self.config)
+    def key(self)->str: return run_key(self.config)
 
     @torch.no_grad()
     def predict(self, features:torch.Tensor, # weights x columns
@@ -242,18 +245,19 @@ def spearman(a:torch.Tensor, b:torch.Tensor)->float:
     return float(spearmanr(a.double().numpy(), b.double().numpy()).statistic)
 
 def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tensor, held_idx:torch.Tensor,
-         config:ScorerConfig, checkpoint:Path, progress:bool)->list:
-    "Adam on the MSE, epoch by epoch with a resumable checkpoint; leaves the best epoch's weights in `network`."
+         config:ScorerConfig, checkpoint:Path, store:Store, progress:bool)->tuple[list, int|None]:
+    "Adam on the MSE, epoch by epoch with a resumable checkpoint; leaves the best epoch's weights in `network`; (history, epochs resumed after)."
     opt = torch.optim.Adam(network.parameters(), lr=config.lr)
-    history, best = [], None
-    if checkpoint.exists():
+    history, best, resumed_after = [], None, None
+    if checkpoint.exists() and store.artifact_ok(checkpoint):
         state = torch.load(checkpoint, weights_only=True)
         network.load_state_dict(state['network']); opt.load_state_dict(state['optimizer'])
-        history, best = state['history'], state['best']
+        history, best, resumed_after = state['history'], state['best'], len(state['history'])
         if progress: print(f"scorer {checkpoint.parent.name}: resumed after epoch {len(history)}/{config.num_epochs}")
     bar = tqdm(range(len(history), config.num_epochs), desc='AutoS training', disable=not progress,
                initial=len(history), total=config.num_epochs)
     for epoch in bar:
+        t0 = time.perf_counter()
         network.train()
         g = torch.Generator().manual_seed(epoch_seed(config.seed, epoch))
         order = train_idx[torch.randperm(len(train_idx), generator=g)]
@@ -268,55 +272,63 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
         if best is None or held_mse < best['held_mse']:
             best = dict(held_mse=held_mse, epoch=epoch + 1, network={k: v.clone() for k, v in network.state_dict().items()})
         bar.set_postfix(held_mse=f'{held_mse:.4f}')
-        with atomic(checkpoint) as tmp:
-            torch.save(dict(network=network.state_dict(), optimizer=opt.state_dict(), history=history, best=best), tmp)
+        add_seconds(checkpoint.parent, 'training', time.perf_counter() - t0)
+        state = dict(network=network.state_dict(), optimizer=opt.state_dict(), history=json.loads(json.dumps(history)), best=best)
+        store.save_artifact(checkpoint, lambda tmp: torch.save(state, tmp))
     network.load_state_dict(best['network'])
-    return history
+    return history, resumed_after
 
 def train_scorer(config:ScorerConfig,
-                 results:str|Path|None=None, # results root; see autosparse.store.results_root
+                 results:str|Path|Store|None=None, # results root or store; see autosparse.store
                  progress:bool=True)->Scorer:
     "Train AutoS on the surviving scores of the configured IRP run; a trained scorer is loaded, an interrupted one resumed."
-    key = config_hash(config)
+    store, key = Store.at(results), run_key(config)
     def work(folder):
         profile = config.irp.profile
         data = profile.load_data()
-        run = run_irp(config.irp, data, results, progress)
+        run = run_irp(config.irp, data, store, progress)
+        t0 = time.perf_counter()  # the scorer's own time starts after its IRP run
         dataset = surviving_scores(run, data, progress)
         target = dataset.score if config.target == 'score' else layer_rank(dataset.survival, dataset.layer)
         source = profile.build_model(data, config.irp.seed)
         same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient  # the data set's g0
         f = weight_features(source, data, config.features, config.irp.seed, progress,
                             g0=(dataset.g0, dataset.g0_loss) if same_pass else None)
+        features_seconds = time.perf_counter() - t0
         train_idx, held_idx = split_weights(f.layer, config.holdout, config.split, config.seed)
         network = build_scorer_network(config.network, len(f.columns), config.width, config.image_side, config.seed)
-        history = _fit(network, f.values, target, train_idx, held_idx, config, folder/'train.pt', progress)
+        history, resumed_after = _fit(network, f.values, target, train_idx, held_idx, config, folder/'train.pt', store, progress)
         predicted = _predict(network, f.values)
         overlap = overlap_with_irp(unflatten_layers(predicted, f.shapes), run)
         near90 = int((overlap.sparsity - 0.9).abs().idxmin())
         best = min(history, key=lambda h: h['held_mse'])
         abs_w0 = flatten_layers({n: p.detach().abs() for n, p in prunable_parameters(source).items()})
-        metrics = dict(irp=config_hash(config.irp), held_mse=best['held_mse'], best_epoch=best['epoch'],
+        metrics = dict(irp=run_key(config.irp), held_mse=best['held_mse'], best_epoch=best['epoch'],
                        held_spearman=spearman(predicted[held_idx], target[held_idx]),
                        abs_w0_spearman=spearman(abs_w0[held_idx], target[held_idx]),
                        irp_overlap_last=float(overlap.overlap.iloc[-1]), irp_overlap_near_90=float(overlap.overlap[near90]),
                        irp_sparsity_near_90=float(overlap.sparsity[near90]), g0_loss=f.g0_loss,
                        weights=len(target), held_out=len(held_idx))
-        save_scorer(Scorer(network, config, metrics, history), folder/'scorer.safetensors')
+        save_scorer(Scorer(network, config, metrics, history), folder/'scorer.safetensors', store)
         (folder/'train.pt').unlink(missing_ok=True)
         if progress: print(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
                            f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
-        return metrics, history, []
-    run_once(key, 'scorer', asdict(config), work, results)
-    return load_scorer(Store(results).root/'scorer'/key/'scorer.safetensors')
+        seconds = dict(features=features_seconds, training=seconds_spent(folder).get('training', 0.0))
+        where = [] if resumed_after is None else [f"training after epoch {resumed_after} of {config.num_epochs}"]
+        return dict(metrics, provenance=provenance(Execution.here(), 'fp32', seconds, where)), history, []
+    run_once(config, 'scorer', work, store, products=('scorer.safetensors',))
+    return load_scorer(store.root/'scorer'/key/'scorer.safetensors')
 
-def save_scorer(scorer:Scorer, path:str|Path):
-    "Write a scorer as safetensors: the network's tensors, with configuration, IRP hash, metrics and history as metadata."
+def save_scorer(scorer:Scorer, path:str|Path,
+                store:Store|None=None, # records its checksum
+               ):
+    "Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as metadata."
     from safetensors.torch import save_file
-    meta = dict(config=json.dumps(asdict(scorer.config)), key=scorer.key, irp_key=config_hash(scorer.config.irp),
-                metrics=json.dumps(scorer.metrics), history=json.dumps(scorer.history), version=autosparse.__version__)
-    with atomic(path) as tmp:
-        save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata=meta)
+    meta = json.dumps(dict(config=asdict(scorer.config), key=scorer.key, irp_key=run_key(scorer.config.irp), metrics=scorer.metrics,
+                           history=scorer.history, version=autosparse.__version__), sort_keys=True)
+    write = lambda tmp: save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata={'autosparse': meta})
+    if store is not None: store.save_artifact(path, write); return
+    with atomic(path) as tmp: write(tmp)
 
 def load_scorer(path:str|Path)->Scorer:
     "Read a scorer written by `save_scorer`."
@@ -324,11 +336,11 @@ def load_scorer(path:str|Path)->Scorer:
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no AutoS scorer at {path}: train one with autosparse.autos.train_scorer")
     with safe_open(str(path), 'pt') as f:
-        meta, state = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
-    config = config_from_dict(ScorerConfig, json.loads(meta['config']))
+        meta, state = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k) for k in f.keys()}
+    config = config_from_dict(ScorerConfig, meta['config'])
     network = build_scorer_network(config.network, len(config.features.inputs), config.width, config.image_side)
     network.load_state_dict(state)
-    return Scorer(network, config, json.loads(meta['metrics']), json.loads(meta['history']))
+    return Scorer(network, config, meta['metrics'], meta['history'])
 
 # %% ../nbs/07_autos.ipynb #831be0b8
 def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=None, progress:bool=False)->Scorer:

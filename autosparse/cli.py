@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import figures_dir, project_root, results_root
+from .config import MAX_SEED, check_choice
+from .irp import IRPConfig, run_irp
+from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
+from .scoring import CRITERIA
+from .store import ReadOnlyResults, figures_dir, project_root, results_root
+from .training import PROFILES, TrainingDiverged, get_profile, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'run_one', 'run_irp_rounds', 'main']
+__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'parser',
+           'main']
 
 # %% ../nbs/10_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -36,8 +42,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill; return the executed copies."
     import logging, papermill as pm
-    from autosparse.training import get_profile
-    get_profile(profile)
+    get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
     log = logging.getLogger('papermill')
     if not log.handlers:  # stream what the notebooks print to the terminal, without papermill's cell markers
         handler = logging.StreamHandler(sys.stdout)
@@ -65,7 +70,6 @@ def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
 def _distributed():
     "Join torchrun's distributed run (if any) for the block and leave it after; yields whether this process is rank 0."
     import torch.distributed as dist
-    from autosparse.training import init_distributed
     rank, _ = init_distributed()
     try: yield rank == 0
     finally:
@@ -74,55 +78,100 @@ def _distributed():
 def run_one(profile:str, criterion:str, sparsity:float, seed:int=0, check:str='none',
             results:str|Path|None=None)->dict|None:
     "One PaI run; under torchrun, data-parallel over its processes (rank 0 prunes, writes and returns the record)."
-    from autosparse.runs import PaIRun, run_pai
-    from autosparse.training import get_profile
-    with _distributed() as main:
-        record = run_pai(PaIRun(get_profile(profile), criterion, sparsity, seed, check=check), results=results, progress=main)
+    run = PaIRun(get_profile(profile), criterion, sparsity, seed, check=check)  # checked before any work
+    with _distributed() as main: record = run_pai(run, results=results, progress=main)
     return record if main else None
 
 def run_irp_rounds(profile:str, seed:int=0, results:str|Path|None=None)->pd.DataFrame|None:
     "One IRP run, each round data-parallel under torchrun; its rounds (on rank 0)."
-    from autosparse.irp import IRPConfig, run_irp
-    from autosparse.training import get_profile
-    with _distributed() as main: rounds = run_irp(IRPConfig(get_profile(profile), seed), results=results, progress=main).rounds
+    config = IRPConfig(get_profile(profile), seed)
+    with _distributed() as main: rounds = run_irp(config, results=results, progress=main).rounds
     return rounds if main else None
+
+def run_pai_grid(profile:str, criteria:list, sparsities:list, seeds:int=1, results:str|Path|None=None)->pd.DataFrame:
+    "A grid on a profile: the dense run and every criterion at every sparsity, for seeds 0 .. seeds - 1."
+    table = run_grid(pai_grid(profile, criteria, sparsities, seeds), results)
+    return table[['method', 'sparsity', 'seed', 'last_acc', 'best_acc', 'collapsed_layers', 'key']]
+
+# %% ../nbs/10_cli.ipynb #9737a3be
+class _Parser(argparse.ArgumentParser):
+    "argparse, with its errors in one line (without the usage block): what is wrong and what is allowed."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
+
+def _seed(text:str)->int:
+    "A seed argument: an integer in [0, MAX_SEED]."
+    try: value = int(text)
+    except ValueError: value = None
+    if value is None or not 0 <= value <= MAX_SEED: raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}]; got {text!r}")
+    return value
+
+def _sparsity(text:str)->float:
+    "A sparsity argument: a number in [0, 1), the fraction of prunable weights removed."
+    try: value = float(text)
+    except ValueError: value = None
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1) (the fraction of prunable weights removed); got {text!r}")
+    return value
+
+def _count(text:str)->int:
+    "A positive count."
+    if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return int(text)
+
+def parser()->argparse.ArgumentParser:
+    "The `autosparse` command's arguments."
+    top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP')
+    sub = top.add_subparsers(dest='command', required=True)
+    profile = dict(default='cpu', choices=list(PROFILES), help="experiment scale: 'paper', 'cpu' (default) or 'smoke'")
+    results = dict(help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
+    rep = sub.add_parser('reproduce', help='run the reproduction notebooks with papermill')
+    rep.add_argument('--profile', **profile)
+    rep.add_argument('--runs', help='folder for the executed notebooks (default: runs/)')
+    rep.add_argument('--results', **results)
+    rep.add_argument('--figures', help='folder for figures and their CSV (default: figures/)')
+    rep.add_argument('--backend', default='local', choices=BACKENDS, help="where the grids run: 'local' (default) or 'ray'")
+    rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
+    one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
+    one.add_argument('--profile', **profile); one.add_argument('--criterion', required=True, choices=list(CRITERIA))
+    one.add_argument('--sparsity', type=_sparsity, required=True); one.add_argument('--seed', type=_seed, default=0)
+    one.add_argument('--check', default='none', choices=CHECKS, help="sanity check: 'none', 'shuffle' or 'reinit'")
+    one.add_argument('--results', **results)
+    grid = sub.add_parser('grid', help='a grid of PaI runs: the dense run and every criterion at every sparsity, per seed')
+    grid.add_argument('--profile', **profile); grid.add_argument('--criteria', nargs='+', required=True, choices=list(CRITERIA))
+    grid.add_argument('--sparsities', nargs='+', type=_sparsity, required=True)
+    grid.add_argument('--seeds', type=_count, default=1, help='seeds 0 .. seeds - 1 (default 1)')
+    grid.add_argument('--results', **results)
+    irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
+    irp.add_argument('--profile', **profile); irp.add_argument('--seed', type=_seed, default=0)
+    irp.add_argument('--results', **results)
+    return top
 
 def main(argv:list[str]|None=None):
     "The `autosparse` command."
-    parser = argparse.ArgumentParser(prog='autosparse', description=__doc__ or 'AutoSparse reproduction companion')
-    sub = parser.add_subparsers(dest='command', required=True)
-    rep = sub.add_parser('reproduce', help='run the reproduction notebooks with papermill')
-    rep.add_argument('--profile', default='cpu', help="'paper', 'cpu' (default) or 'smoke'")
-    rep.add_argument('--runs', help='folder for the executed notebooks (default: runs/)')
-    rep.add_argument('--results', help='folder for checkpoints (default: results/ or $AUTOSPARSE_RESULTS)')
-    rep.add_argument('--figures', help='folder for figures and their CSV (default: figures/)')
-    rep.add_argument('--backend', default='local', help="where the grids run: 'local' (default) or 'ray'")
-    rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
-    one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
-    one.add_argument('--profile', default='cpu'); one.add_argument('--criterion', required=True)
-    one.add_argument('--sparsity', type=float, required=True); one.add_argument('--seed', type=int, default=0)
-    one.add_argument('--check', default='none', help="'none', 'shuffle' or 'reinit'")
-    one.add_argument('--results', help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
-    irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
-    irp.add_argument('--profile', default='cpu'); irp.add_argument('--seed', type=int, default=0)
-    irp.add_argument('--results', help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
-    args = parser.parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     try:
         if args.command == 'run':
             record = run_one(args.profile, args.criterion, args.sparsity, args.seed, args.check, args.results)
             if record is not None: print(json.dumps(record))
-            return
-        if args.command == 'irp':
+        elif args.command == 'grid':
+            print(run_pai_grid(args.profile, args.criteria, args.sparsities, args.seeds, args.results).to_string(index=False))
+        elif args.command == 'irp':
             rounds = run_irp_rounds(args.profile, args.seed, args.results)
             if rounds is not None: print(rounds.to_string(index=False))
-            return
-        written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address)
-    except (ValueError, FileNotFoundError, ImportError) as e:
-        parser.exit(2, f"autosparse: error: {e}\n")
+        else:
+            written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address)
+            print("wrote:", *written, sep='\n  ')
+            print(f"figures and tables in {figures_dir(args.figures)}")
+            print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
+            print(headline(args.profile, args.figures).to_string())
+    except (ValueError, FileNotFoundError, ImportError, ReadOnlyResults, TrainingDiverged) as e:
+        p.exit(2, f"autosparse: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}\n")
+    except GridError as e: p.exit(1, f"autosparse: error: {e}\n")
+    except KeyboardInterrupt: p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")
     except Exception as e:
-        if type(e).__name__ != 'PapermillExecutionError': raise
-        parser.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")
-    print("wrote:", *written, sep='\n  ')
-    print(f"figures and tables in {figures_dir(args.figures)}")
-    print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
-    print(headline(args.profile, args.figures).to_string())
+        if type(e).__name__ == 'PapermillExecutionError':
+            p.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")
+        if type(e).__name__ == 'DeadKernelError':
+            p.exit(1, "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to resume\n")
+        raise

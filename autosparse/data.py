@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .config import check_choice, check_int, check_seed
 from .store import atomic
 
 # %% auto #0
@@ -48,6 +49,7 @@ class Data:
     std:tuple            # per-channel standard deviation
     crop_padding:int=0   # zero padding of the random crop, 0 for no crop
     flip:bool=False      # random horizontal flips
+    indices:torch.Tensor|None=None # the training examples' indices in the full training set; None: all of it
 
     @property
     def input_shape(self)->tuple: return tuple(self.train_x.shape[1:])
@@ -61,15 +63,34 @@ class Data:
               )->Data:
         "A class-balanced subset of the training set (the test set stays whole)."
         idx = balanced_indices(self.train_y, per_class, seed)
-        return replace(self, name=f'{self.name}[{per_class}/class]', train_x=self.train_x[idx], train_y=self.train_y[idx])
+        return replace(self, name=f'{self.name}[{per_class}/class]', train_x=self.train_x[idx], train_y=self.train_y[idx],
+                       indices=idx if self.indices is None else self.indices[idx])
 
     def batches(self, train:bool=True, # training split (shuffled, augmented) or test split (in order)
                 batch_size:int=128,
                 seed:int=0,            # shuffling and augmentation seed
                 augment:bool|None=None,# None: augment the training split only
+                drop_last:bool|None=None, # drop an incomplete last batch; None: for the training split (SGD), not for the test split
+                shuffle:bool|None=None,   # None: shuffle the training split only
                )->Batches:
         "Minibatches of normalized inputs and labels."
-        return Batches(self, train, batch_size, seed, train if augment is None else augment)
+        check_int('batch_size', batch_size, 1)
+        return Batches(self, train, batch_size, seed, train if augment is None else augment,
+                       train if drop_last is None else drop_last, train if shuffle is None else shuffle)
+
+    def fingerprint(self)->dict:
+        "What this data set is: name, sizes, subset and a checksum of its content and preprocessing (computed once)."
+        if getattr(self, '_fingerprint', None) is None:
+            import hashlib
+            content = hashlib.sha256()
+            for t in (self.train_x, self.train_y, self.test_x, self.test_y):
+                content.update(str((t.dtype, tuple(t.shape))).encode()); content.update(t.contiguous().numpy().tobytes())
+            content.update(repr((self.mean, self.std, self.crop_padding, self.flip)).encode())
+            subset = None if self.indices is None else hashlib.sha256(self.indices.numpy().tobytes()).hexdigest()[:16]
+            self._fingerprint = dict(name=self.name, train=len(self.train_y), test=len(self.test_y),
+                                     input_shape=list(self.input_shape), num_classes=self.num_classes,
+                                     subset=subset, content=content.hexdigest()[:16])
+        return self._fingerprint
 
 # %% ../nbs/00_data.ipynb #d1f0f89b
 def balanced_indices(labels:torch.Tensor, # N integer labels
@@ -77,6 +98,7 @@ def balanced_indices(labels:torch.Tensor, # N integer labels
                      seed:int=0,
                     )->torch.Tensor:
     "Sorted indices of `per_class` random examples of every class."
+    check_int('per_class', per_class, 1); check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     picks = []
     for c in labels.unique().tolist():
@@ -107,19 +129,23 @@ def random_flip(x:torch.Tensor, generator:torch.Generator)->torch.Tensor:
 
 class Batches:
     "Minibatches `(x, y)` of a `Data` split: scaled, augmented and normalized float inputs."
-    def __init__(self, data:Data, train:bool=True, batch_size:int=128, seed:int=0, augment:bool=False):
+    def __init__(self, data:Data, train:bool=True, batch_size:int=128, seed:int=0, augment:bool=False,
+                 drop_last:bool=False, # drop an incomplete last batch (SGD on a shuffled training split)
+                 shuffle:bool=False,   # a seeded permutation, else the split's order
+                ):
         self.data, self.train, self.batch_size, self.seed, self.augment = data, train, batch_size, seed, augment
+        self.drop_last, self.shuffle = drop_last, shuffle
         self.x, self.y = (data.train_x, data.train_y) if train else (data.test_x, data.test_y)
         self.mean = torch.tensor(data.mean, dtype=torch.float32).view(1, -1, 1, 1)
         self.std = torch.tensor(data.std, dtype=torch.float32).view(1, -1, 1, 1)
 
     def __len__(self):
         n = len(self.y)
-        return n // self.batch_size if self.train and n >= self.batch_size else -(-n // self.batch_size)
+        return n // self.batch_size if self.drop_last and n >= self.batch_size else -(-n // self.batch_size)
 
     def __iter__(self):
         g = torch.Generator().manual_seed(self.seed)
-        order = torch.randperm(len(self.y), generator=g) if self.train else torch.arange(len(self.y))
+        order = torch.randperm(len(self.y), generator=g) if self.shuffle else torch.arange(len(self.y))
         for i in range(len(self)):
             idx = order[i*self.batch_size:(i+1)*self.batch_size]
             yield self.prepare(self.x[idx], g), self.y[idx]
@@ -204,7 +230,8 @@ def _torchvision_fetch(cls_name:str, folder:Path, **kw):
     "Download a torchvision data set into `folder`; a network failure becomes `DatasetMissing`."
     import torchvision
     try: return getattr(torchvision.datasets, cls_name)(str(folder), download=True, **kw)
-    except OSError as e: raise DatasetMissing(f"could not download {cls_name} into {folder}: {e}") from None
+    except (OSError, RuntimeError) as e:
+        raise DatasetMissing(f"could not download {cls_name} into {folder}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 def _load_cifar(name:str, cls_name:str, num_classes:int, root:Path, download:bool)->Data:
     import torchvision
@@ -259,7 +286,7 @@ def load_tinyimagenet(root:Path, download:bool)->Data:
                                  f"or unzip {TINYIMAGENET_URL} into {root}")
         from torchvision.datasets.utils import download_and_extract_archive
         try: download_and_extract_archive(TINYIMAGENET_URL, str(root))
-        except OSError as e: raise DatasetMissing(f"could not download TinyImageNet into {root}: {e}") from None
+        except (OSError, RuntimeError) as e: raise DatasetMissing(f"could not download TinyImageNet into {root}: {e}") from None
     cache = folder/'tensors.safetensors'
     if not cache.exists():
         with atomic(cache) as tmp: save_file(_tinyimagenet_tensors(folder), str(tmp))
@@ -278,6 +305,8 @@ def load_dataset(name:str,                  # a key of DATASETS
                  seed:int=0,                # which subset
                 )->Data:
     "Load a data set by name into memory."
-    if name not in DATASETS: raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    check_choice('data set', name, DATASETS)
+    if train_per_class is not None: check_int('train_per_class', train_per_class, 1)
+    check_seed(seed)
     data = DATASETS[name](data_root(root), download_allowed(download))
     return data if train_per_class is None else data.subset(train_per_class, seed)

@@ -5,8 +5,7 @@
 # %% ../nbs/11_density.ipynb #9437bdac
 from __future__ import annotations
 import functools, math
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import torch
 from torch import nn
 
 from .autos import LEARNED, Features, Scorer, ScorerConfig, train_scorer
+from .config import check_choice, check_int, check_number
 from .data import Data
 from .irp import IRPConfig, run_irp
 from .masks import count_to_remove, prunable_parameters
@@ -54,9 +54,10 @@ class DensityConfig:
     rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
 
     def __post_init__(self):
-        if self.model not in ('ridge', 'irp'): raise ValueError(f"model must be 'ridge' or 'irp', got {self.model!r}")
-        if self.within not in WITHIN: raise ValueError(f"within must be one of {WITHIN}, got {self.within!r}")
-        if self.penalty < 0 or self.min_per_output < 0: raise ValueError("penalty and min_per_output must be non-negative")
+        if not isinstance(self.irp, IRPConfig): raise ValueError(f"irp must be an IRPConfig; got {self.irp!r}")
+        check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN)
+        check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
+        if self.rounds is not None: check_int('rounds', self.rounds, 1, self.irp.num_rounds)
 
     @property
     def within_scorer(self)->ScorerConfig:
@@ -167,7 +168,7 @@ def _clamped(rows:pd.DataFrame)->np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def fit_layer_density(config:DensityConfig,
-                      results:str|Path|None=None, # results root of the IRP run; see autosparse.store.results_root
+                      results=None,              # results root or store of the IRP run; see autosparse.store
                       progress:bool=True)->LayerDensity:
     "Fit the layer-density model of `config` on its IRP run (run or read back), with its within-layer rule."
     profile = config.irp.profile

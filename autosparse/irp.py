@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_irp.ipynb #08a33006
 from __future__ import annotations
-import contextlib, json
+import contextlib, json, time
 from dataclasses import dataclass, asdict
 from fractions import Fraction
 from pathlib import Path
@@ -14,15 +14,16 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .config import Execution, check_choice, check_int, check_number, check_seed, default_device, identity, provenance, run_key
 from .data import Data
-from .masks import Mask, count_to_remove, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
+from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
 from .scoring import initial_gradient, score
-from .training import Profile, config_hash, get_profile, train
-from .store import Store, atomic, is_main_process, run_lock
+from .training import Profile, get_profile, precision_used, train
+from .store import ReadOnlyResults, Store, add_seconds, atomic, is_main_process, run_lock, seconds_spent, write_config
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores',
-           'save_surviving_scores', 'load_surviving_scores', 'plot_irp']
+__all__ = ['SCHEDULES', 'IRP_CRITERIA', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores',
+           'surviving_scores', 'save_surviving_scores', 'load_surviving_scores', 'plot_irp']
 
 # %% ../nbs/06_irp.ipynb #74e3c610
 SCHEDULES = ('linear-count', 'geometric')
@@ -32,13 +33,15 @@ def round_sparsities(rounds:int,            # E
                      schedule:str='linear-count',
                     )->list:
     "The sparsity after each of the E rounds."
-    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    if not 0 < final_density < 1: raise ValueError(f"final_density must be in (0, 1), got {final_density}")
+    check_int('rounds', rounds, 1); check_choice('schedule', schedule, SCHEDULES)
+    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
     d = Fraction(repr(float(final_density)))
     if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
     return [1 - final_density ** (r / rounds) for r in range(1, rounds)] + [1 - d]
 
 # %% ../nbs/06_irp.ipynb #fae688d1
+IRP_CRITERIA = ('magnitude', 'snip')  # what an IRP round may prune by
+
 @dataclass(frozen=True)
 class IRPConfig:
     "One iterative rewind pruning run."
@@ -54,12 +57,16 @@ class IRPConfig:
     gradient:str='sum'              # g0 of the surviving-score data set: 'sum' or 'mean' over batches
 
     def __post_init__(self):
-        if self.order not in ('official', 'lottery'): raise ValueError(f"order must be 'official' or 'lottery', got {self.order!r}")
-        if self.rewind not in ('weights', 'init', 'epoch'): raise ValueError(f"rewind must be 'weights', 'init' or 'epoch', got {self.rewind!r}")
+        if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
+        check_seed(self.seed)
+        if self.rounds is not None: check_int('rounds', self.rounds, 1)
+        check_choice('criterion', self.criterion, IRP_CRITERIA); check_choice('order', self.order, ('official', 'lottery'))
+        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
+        check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
         round_sparsities(self.num_rounds, self.final_density, self.schedule)
 
     @property
-    def num_rounds(self)->int: return self.rounds or self.profile.irp_rounds
+    def num_rounds(self)->int: return self.profile.irp_rounds if self.rounds is None else self.rounds
 
     def sparsities(self)->list: return round_sparsities(self.num_rounds, self.final_density, self.schedule)
 
@@ -93,6 +100,7 @@ class IRPRun:
     rounds:pd.DataFrame     # per round: round, density, sparsity, last_acc, best_acc, best_epoch
     layers:pd.DataFrame     # per round and layer: kept weights and density
     masks:list              # the Mask of every round, in order
+    store:Store             # where its artifacts and records live
 
     def survival(self)->dict:
         "Per weight, the number of rounds whose mask kept it (0..E)."
@@ -101,56 +109,72 @@ class IRPRun:
 # %% ../nbs/06_irp.ipynb #7b7d0389
 def run_irp(config:IRPConfig,
             data:Data|None=None,    # default: the profile's data set
-            results:str|Path|None=None, # results root; see autosparse.store.results_root
+            results:str|Path|Store|None=None, # results root or store; see autosparse.store
             progress:bool=True,
            )->IRPRun:
     "Iterative rewind pruning, resumable round by round; each round's record goes to the store."
-    store, key = Store(results), config_hash(config)
+    store, key = Store.at(results), run_key(config)
     folder = store.root/'irp'/key
-    with run_lock(folder) if is_main_process() else contextlib.nullcontext():  # under torchrun, rank 0 locks and writes
-        return _run_irp(config, data or config.profile.load_data(), store, folder, progress)
+    if store.read_only:
+        missing = [r for r in range(config.num_rounds) if store.get(f'{key}-round-{r:02d}') is None]
+        if missing: raise ReadOnlyResults(f"results root {store.root} is read-only and IRP run {key} lacks rounds {missing}")
+    writer = is_main_process() and not store.read_only  # under torchrun, rank 0 locks and writes
+    with run_lock(folder) if writer else contextlib.nullcontext():
+        if writer: write_config(folder, key, config, identity(config))
+        return _run_irp(config, data or config.profile.load_data(), store, folder, key, progress)
 
-def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, progress:bool)->IRPRun:
+def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, key:str, progress:bool)->IRPRun:
     "The rounds of `run_irp`, under its lock."
-    profile, key = config.profile, config_hash(config)
+    profile = config.profile
     model = profile.build_model(data, config.seed)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
+    execution, precision = Execution.here(), precision_used(profile.recipe, default_device())
     mask, point_file = Mask.ones(model), folder/'rewind-point.pt'
+    wants_point = config.rewind == 'epoch' and config.rewind_epoch > 0
+    first_checkpoint = folder/'dense.pt' if config.order == 'lottery' else folder/'round-00'/'train.pt'
+    if wants_point and not store.read_only and not store.artifact_ok(point_file):
+        first_checkpoint.unlink(missing_ok=True)  # the first training runs (again) to make the rewind point
     def keep_point(epoch, m):
         if epoch == config.rewind_epoch and is_main_process():
-            with atomic(point_file) as tmp: torch.save(m.state_dict(), tmp)
-    first_training = dict(on_epoch=keep_point if config.rewind == 'epoch' and config.rewind_epoch > 0 else None)
-    load_point = lambda: torch.load(point_file, weights_only=True) if first_training.get('on_epoch') is None and point_file.exists() else None
+            store.save_artifact(point_file, lambda tmp: torch.save(m.state_dict(), tmp))
+    first_training = dict(on_epoch=keep_point if wants_point else None)
+    point = lambda: torch.load(point_file, weights_only=True) if wants_point else None
     if config.order == 'lottery':
-        train(model, data, profile.recipe, seed=_round_seed(config.seed, -1), checkpoint=folder/'dense.pt',
-              progress=progress, desc='IRP dense', **first_training)
+        train(model, data, profile.recipe, seed=_round_seed(config.seed, -1), checkpoint=first_checkpoint,
+              progress=progress, desc='IRP dense', store=store, **first_training)
         first_training = {}
     records, layer_rows, masks, resumed = [], [], [], False
     for r, sparsity in enumerate(config.sparsities()):
-        round_dir = folder/f'round-{r:02d}'; round_dir.mkdir(parents=True, exist_ok=True)
-        record = store.get(f'{key}-round-{r:02d}')
+        round_dir, round_key = folder/f'round-{r:02d}', f'{key}-round-{r:02d}'
+        record = store.get(round_key)
         finished = record is not None
         if not finished and r > 0 and not resumed and progress:
             print(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
         resumed = resumed or not finished
-        mask = saved_or_computed_mask(  # pruned from the last round's mask, by the trained weights' scores
-            round_dir/'mask.safetensors',
-            lambda: mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=mask), model)
-        if r > 0 or config.order == 'lottery': rewind(model, mask, config.rewind, initial, load_point())
+        def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
+            t0 = time.perf_counter()
+            pruned = mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=previous)
+            add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
+            return pruned
+        mask = saved_or_computed_mask(round_dir/'mask.safetensors', compute, model, store)
+        if r > 0 or config.order == 'lottery': rewind(model, mask, config.rewind, initial, point())
         result = train(model, data, profile.recipe, mask=mask, seed=_round_seed(config.seed, r),
-                       checkpoint=round_dir/'train.pt', progress=progress,
+                       checkpoint=round_dir/'train.pt', progress=progress, store=store,
                        desc=f'IRP round {r + 1}/{config.num_rounds} ({mask.density:.2%} dense)', **first_training)
         first_training = {}
         report = mask.layer_report()
         if not finished:
-            record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
-                          last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch)
+            seconds = dict(scoring=seconds_spent(round_dir).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
+            where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {profile.recipe.epochs}"]
+            record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept, mask=mask.fingerprint(),
+                          last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
+                          provenance=provenance(execution, precision, seconds, where))
             if is_main_process():
-                store.put(f'{key}-round-{r:02d}', 'irp-round', dict(irp=asdict(config), round=r), record, result.history,
+                store.put(round_key, 'irp-round', dict(irp=identity(config), round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))
         records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
         masks.append(mask); layer_rows.append(report.assign(round=r))
-    return IRPRun(config, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks)
+    return IRPRun(config, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
 
 # %% ../nbs/06_irp.ipynb #8e27e94d
 @dataclass
@@ -163,7 +187,7 @@ class SurvivingScores:
     layers:list             # [name, shape] of every prunable parameter
     rounds:int              # E
     g0_loss:float           # mean loss of the pass that took g0
-    config:dict             # the IRP configuration, and its hash under 'hash'
+    config:dict             # the IRP configuration, and its key under 'hash'
     results:list            # per-round records
 
     @property
@@ -177,9 +201,9 @@ class SurvivingScores:
         return unflatten_layers(values, dict(self.layers))
 
 def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->SurvivingScores:
-    "The surviving-score data set of a finished run, computed once and saved in its folder."
+    "The surviving-score data set of a finished run, computed once and saved in its folder (checked when read)."
     path = run.folder/'surviving-scores.safetensors'
-    if path.exists(): return load_surviving_scores(path)
+    if run.store.artifact_ok(path): return load_surviving_scores(path)
     config = run.config
     data = data or config.profile.load_data()
     model = config.profile.build_model(data, config.seed)
@@ -192,23 +216,27 @@ def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->Survi
         survival=torch.cat([survival[n].flatten() for n in params]),
         layer=torch.cat([torch.full((p.numel(),), i, dtype=torch.int16) for i, p in enumerate(params.values())]),
         layers=[[n, list(p.shape)] for n, p in params.items()], rounds=config.num_rounds, g0_loss=loss,
-        config=json.loads(json.dumps(dict(hash=config_hash(config), **asdict(config)))),
+        config=json.loads(json.dumps(dict(hash=run_key(config), **asdict(config)))),
         results=json.loads(run.rounds.to_json(orient='records')))
-    save_surviving_scores(scores, path)
+    save_surviving_scores(scores, path, run.store)
     return scores
 
-def save_surviving_scores(scores:SurvivingScores, path:str|Path):
-    "Write the data set as safetensors (tensors) with JSON metadata, atomically."
+def save_surviving_scores(scores:SurvivingScores, path:str|Path,
+                          store:Store|None=None, # records its checksum
+                         ):
+    "Write the data set as safetensors (tensors) with JSON metadata, atomically and byte-reproducibly."
     from safetensors.torch import save_file
-    meta = {k: json.dumps(getattr(scores, k), default=str) for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}
-    with atomic(path) as tmp:
-        save_file({k: getattr(scores, k).contiguous() for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp), metadata=meta)
+    meta = json.dumps({k: getattr(scores, k) for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}, sort_keys=True, default=str)
+    write = lambda tmp: save_file({k: getattr(scores, k).contiguous() for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp),
+                                  metadata={'autosparse': meta})
+    if store is not None: store.save_artifact(path, write); return
+    with atomic(path) as tmp: write(tmp)
 
 def load_surviving_scores(path:str|Path)->SurvivingScores:
     "Read a data set written by `save_surviving_scores`."
     from safetensors import safe_open
     with safe_open(str(path), 'pt') as f:
-        meta = {k: json.loads(v) for k, v in f.metadata().items()}
+        meta = json.loads(f.metadata()['autosparse'])
         return SurvivingScores(**{k: f.get_tensor(k) for k in ('w0', 'g0', 'survival', 'layer')}, **meta)
 
 # %% ../nbs/06_irp.ipynb #c1d02d15

@@ -8,11 +8,13 @@ import hashlib, json, math, sys
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from .store import atomic, distributed_world, is_main_process
+from .config import check_number
+from .store import Store, atomic, distributed_world, is_main_process, say
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask', 'mask_from_scores',
@@ -28,20 +30,32 @@ def prunable_parameters(model:nn.Module)->dict[str, nn.Parameter]:
             for name, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)}
 
 # %% ../nbs/02_masks.ipynb #c19dd415
-def check_sparsity(sparsity:float):
-    "Raise a one-line error unless 0 <= sparsity < 1."
-    if not 0 <= sparsity < 1: raise ValueError(f"sparsity must be in [0, 1) (the fraction of weights removed), got {sparsity}")
+def check_sparsity(sparsity:float, name:str='sparsity'):
+    "Raise a one-line error unless `sparsity` is a number with 0 <= sparsity < 1."
+    check_number(name, sparsity, 0, 1, high_open=True, meaning='the fraction of prunable weights removed')
+
+def _decimal(sparsity)->Fraction:
+    "The decimal a sparsity was written as: the shortest decimal that rounds to it in its own precision."
+    if isinstance(sparsity, Fraction): return sparsity
+    if isinstance(sparsity, np.floating): return Fraction(np.format_float_positional(sparsity, unique=True))
+    return Fraction(repr(float(sparsity)))
 
 def count_to_remove(n:int,          # number of weights
                     sparsity:float|Fraction, # fraction to remove; a Fraction is taken exactly
                    )->int:
-    "floor(sparsity * n), exact for the decimal value of `sparsity`."
+    "floor(sparsity * n), exact for the decimal value of `sparsity` (in its own precision: NumPy's float32 0.9 is 0.9)."
     check_sparsity(sparsity)
-    return math.floor((sparsity if isinstance(sparsity, Fraction) else Fraction(repr(float(sparsity)))) * n)
+    return math.floor(_decimal(sparsity) * n)
 
 # %% ../nbs/02_masks.ipynb #75033cd6
 class Mask(dict):
     "Parameter name -> boolean keep-tensor, for the prunable weights of one model."
+    def __init__(self, *args,
+                 details:dict|None=None, # what the criterion reported about how it scored (JSON-ready), kept with the mask
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.details = details or {}
+
     @classmethod
     def ones(cls, model:nn.Module)->Mask:
         "The dense mask of a model."
@@ -127,9 +141,9 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
 
 # %% ../nbs/02_masks.ipynb #09722e38
 def shuffle_within_layers(mask:Mask, seed:int=0)->Mask:
-    "A mask with the same kept count in every layer, at random positions."
+    "A mask with the same kept count in every layer, at random positions (and the same details)."
     g = torch.Generator().manual_seed(seed)
-    return Mask({n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape) for n, m in mask.items()})
+    return Mask({n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape) for n, m in mask.items()}, details=mask.details)
 
 # %% ../nbs/02_masks.ipynb #1103f74f
 def flatten_layers(values:dict)->torch.Tensor:
@@ -143,19 +157,24 @@ def unflatten_layers(flat:torch.Tensor, shapes:dict)->dict:
     return {n: v.view(tuple(s)) for (n, s), v in zip(shapes.items(), flat.split(sizes))}
 
 # %% ../nbs/02_masks.ipynb #245368d5
-def save_mask(mask:Mask, path:str|Path):
-    "Write a mask to a safetensors file, atomically."
+def save_mask(mask:Mask, path:str|Path,
+              store:Store|None=None, # record its checksum and kept count in this store
+             ):
+    "Write a mask to a safetensors file, atomically and byte-reproducibly."
     from safetensors.torch import save_file
-    with atomic(path) as tmp:
-        save_file({n: m.to(torch.uint8).contiguous() for n, m in mask.items()}, str(tmp),
-                  metadata={'sparsity': repr(mask.sparsity), 'order': json.dumps(list(mask))})
+    meta = json.dumps(dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details), sort_keys=True)
+    write = lambda tmp: save_file({n: m.to(torch.uint8).contiguous() for n, m in mask.items()}, str(tmp), metadata={'autosparse': meta})
+    if store is not None: store.save_artifact(path, write, kept=mask.num_kept); return
+    with atomic(path) as tmp: write(tmp)
 
 def load_mask(path:str|Path)->Mask:
     "Read a mask written by `save_mask`, in its original layer order."
     from safetensors import safe_open
     with safe_open(str(path), 'pt') as f:
-        order = json.loads(f.metadata()['order'])
-        return Mask({n: f.get_tensor(n).bool() for n in order})
+        meta = json.loads(f.metadata()['autosparse'])
+        mask = Mask({n: f.get_tensor(n).bool() for n in meta['order']}, details=meta['details'])
+    if mask.num_kept != meta['kept']: raise ValueError(f"mask {path} keeps {mask.num_kept} weights, its metadata says {meta['kept']}")
+    return mask
 
 # %% ../nbs/02_masks.ipynb #0a20ec79
 def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks
@@ -181,13 +200,24 @@ def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks
     sys.stdout.flush()
     return shared
 
+def _saved_mask(path:Path, store:Store|None)->Mask|None:
+    "The mask saved at `path` if it is there and intact (checked against the store, when there is one), else None."
+    if store is None: return load_mask(path) if path.exists() else None
+    if not store.artifact_ok(path): return None
+    mask = load_mask(path)
+    if mask.num_kept != store.artifact(path)['kept']:
+        say(f"{path} keeps {mask.num_kept} weights, the store recorded {store.artifact(path)['kept']}: computing it again")
+        return None
+    return mask
+
 def saved_or_computed_mask(path:str|Path,  # where the mask is saved
-                           compute,         # compute() -> Mask, called when no mask is saved there
+                           compute,         # compute() -> Mask, called when no intact mask is saved there
                            model:nn.Module, # gives the other ranks of a distributed run the mask's shapes
+                           store:Store|None=None, # checks the saved mask and records a new one
                           )->Mask:
     "The mask saved at `path`, else `compute()`'s, saved there; in a distributed run rank 0 alone does this and shares it."
     mask = None
     if is_main_process():
-        if Path(path).exists(): mask = load_mask(path)
-        else: save_mask(mask := compute(), path)
+        mask = _saved_mask(Path(path), store)
+        if mask is None: save_mask(mask := compute(), path, store)
     return share_mask(mask, model)

@@ -4,13 +4,16 @@
 
 # %% ../nbs/01_models.ipynb #2b8531e7
 from __future__ import annotations
+import hashlib, json
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .config import check_choice, check_int, check_number, check_seed
+
 # %% auto #0
 __all__ = ['VGG_LAYERS', 'MODELS', 'scaled', 'init_batchnorm', 'BasicBlock', 'ResNet', 'resnet18', 'resnet20', 'resnet32',
-           'resnet56', 'VGG', 'vgg11', 'vgg16', 'vgg19', 'MLP', 'mlp', 'build_model']
+           'resnet56', 'VGG', 'vgg11', 'vgg16', 'vgg19', 'MLP', 'mlp', 'build_model', 'model_fingerprint']
 
 # %% ../nbs/01_models.ipynb #8abc884b
 def scaled(channels:int, width:float)->int:
@@ -150,8 +153,19 @@ def build_model(name:str,         # a key of MODELS
                 seed:int=0,       # fixes the initial weights
                )->nn.Module:
     "A freshly initialized model by name."
-    if name not in MODELS: raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
-    if width <= 0: raise ValueError(f"width must be positive, got {width}")
+    check_choice('model', name, MODELS)
+    check_number('width', width, 0, low_open=True, meaning='the channel multiplier')
+    check_int('num_classes', num_classes, 1); check_seed(seed)
+    if not (isinstance(input_shape, (tuple, list)) and input_shape and all(isinstance(d, int) and d >= 1 for d in input_shape)):
+        raise ValueError(f"input_shape must be a tuple of positive integers (channels, height, width); got {input_shape!r}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return MODELS[name](tuple(input_shape), num_classes, width)
+
+# %% ../nbs/01_models.ipynb #7688d2c1
+def model_fingerprint(model:nn.Module)->str:
+    "A short hash of a model's module types and its parameters' and buffers' names and shapes."
+    parts = dict(modules=[(n, type(m).__name__) for n, m in model.named_modules()],
+                 parameters=[(n, list(p.shape)) for n, p in model.named_parameters()],
+                 buffers=[(n, list(b.shape)) for n, b in model.named_buffers()])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]

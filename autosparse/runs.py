@@ -5,24 +5,27 @@
 # %% ../nbs/08_runs.ipynb #ce08c4f0
 from __future__ import annotations
 import functools, time
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .store import Store, is_main_process, recording, results_root, run_lock, run_once
+from .config import (MAX_SEED, Execution, check_choice, check_int, check_seed, default_device, identity,
+                               provenance, run_key)
+from .store import Store, add_seconds, is_main_process, run_lock, run_once, seconds_spent, write_config
 from .data import Data
-from .masks import saved_or_computed_mask, shuffle_within_layers
+from .masks import check_sparsity, saved_or_computed_mask, shuffle_within_layers
 from .scoring import CRITERIA, prune
 from .autos import LEARNED, ScorerConfig
 from .density import DensityConfig
 from .irp import IRPConfig
-from .training import PROFILES, Profile, config_hash, get_profile, train
+from .training import PROFILES, Profile, get_profile, precision_used, train
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'REPRODUCTIONS', 'PaIRun', 'learn', 'train_pai', 'run_pai', 'GridError',
-           'describe', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize', 'plot_accuracy']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'REPRODUCTIONS', 'PaIRun', 'learn', 'profile_data', 'train_pai', 'run_pai',
+           'GridError', 'describe', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize',
+           'plot_accuracy']
 
 # %% ../nbs/08_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -39,9 +42,10 @@ class PaIRun:
     check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
 
     def __post_init__(self):
-        if self.criterion not in CRITERIA: raise ValueError(f"unknown criterion {self.criterion!r}; known: {', '.join(CRITERIA)}")
-        if not 0 <= self.sparsity < 1: raise ValueError(f"sparsity must be in [0, 1), got {self.sparsity}")
-        if self.check not in CHECKS: raise ValueError(f"check must be one of {CHECKS}, got {self.check!r}")
+        if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
+        check_choice('criterion', self.criterion, CRITERIA); check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS)
+        check_seed(self.seed)
+        if self.check == 'reinit': check_int('seed', self.seed, 0, MAX_SEED - REINIT_SEED)  # its re-initialization's seed is seed + REINIT_SEED
         if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
         if self.scorer is not None and self.criterion not in LEARNED:
             raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(LEARNED)} take a scorer")
@@ -56,51 +60,65 @@ class PaIRun:
         "Whether the run's criterion learns something first (from `scorer`)."
         return self.criterion in LEARNED and self.sparsity > 0
 
-    def key(self)->str:
-        "The run's identity: the hash of its configuration (a dense run's criterion does not count)."
-        return config_hash(PaIRun(self.profile, 'random', 0.0, self.seed) if self.sparsity == 0 else self)
+    def keyed(self)->PaIRun:
+        "The configuration the run's key is computed from: itself, except that a dense run's criterion does not count."
+        return PaIRun(self.profile, 'random', 0.0, self.seed) if self.sparsity == 0 else self
+
+    def key(self, execution:Execution|None=None)->str:
+        "The run's key (see autosparse.config.run_key), computed where it runs (default: this process)."
+        return run_key(self.keyed(), execution)
 
 # %% ../nbs/08_runs.ipynb #e4500c9a
-def learn(run:PaIRun, results:str|Path|None=None, progress:bool=True):
+def learn(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
     "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
     return LEARNED[run.criterion][1](run.scorer, results, progress) if run.learns else None
 
+def profile_data(profile:Profile, data:Data|None=None)->Data:
+    "The profile's data set, or `data` after checking that it is that data set (the run's key says which data it trains on)."
+    if data is None: return profile.load_data()
+    if data.fingerprint() != profile.fingerprint()['data']:
+        raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile.fingerprint()['data']['name']})")
+    return data
+
 def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
-              results:str|Path|None=None, progress:bool=True,
+              results:str|Path|Store|None=None, progress:bool=True,
               learned=None,                    # what the criterion learned; None: learned (or read back) here
              )->tuple[dict, list, list]:
     "Prune at initialization and train: the run's record, history and per-layer kept counts (not stored)."
-    d = data or run.profile.load_data()
+    store, d = Store.at(results), profile_data(run.profile, data)
     model = run.profile.build_model(d, run.seed)  # scored at its initialization
-    if learned is None and is_main_process(): learned = learn(run, results, progress)  # under torchrun, rank 0 prunes
-    t0 = time.perf_counter()  # the scoring time excludes learning the criterion (done once, shared by many runs)
-    def compute():
+    if learned is None and is_main_process(): learned = learn(run, store, progress)  # under torchrun, rank 0 prunes
+    def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
+        t0 = time.perf_counter()
         mask = prune(run.criterion, model, run.sparsity, d, run.seed, **({} if learned is None else dict(scorer=learned)))
-        return shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
-    mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model) if run.sparsity > 0 else None
+        mask = shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
+        add_seconds(folder, 'scoring', time.perf_counter() - t0)
+        return mask
+    mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model, store) if run.sparsity > 0 else None
     if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
-    scoring_seconds = time.perf_counter() - t0
-    result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed,
-                   checkpoint=folder/'train.pt', progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
-    train_seconds = sum(h['seconds'] for h in result.history)
+    result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
+                   progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+    seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
     if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
-                       f"{result.last_acc:.4f} (scored in {scoring_seconds:.0f} s, trained in {train_seconds:.0f} s)")
+                       f"{result.last_acc:.4f} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
+    where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
     record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
                   check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
                   best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
                   min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
-                  scorer=config_hash(run.scorer) if run.learns else None,
-                  scoring_seconds=scoring_seconds, train_seconds=train_seconds)
+                  scorer=run_key(run.scorer) if run.learns else None, details=mask.details if mask else {},
+                  provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
     return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
 
 def run_pai(run:PaIRun,
             data:Data|None=None,        # default: the profile's data set
-            results:str|Path|None=None, # results root; see autosparse.store.results_root
+            results:str|Path|Store|None=None, # results root or store; see autosparse.store
             progress:bool=True)->dict:
     "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
-    return run_once(run.key(), 'pai', asdict(run), lambda folder: train_pai(run, folder, data, results, progress), results)
+    store = Store.at(results)
+    return run_once(run.keyed(), 'pai', lambda folder: train_pai(run, folder, data, store, progress), store)
 
 BACKENDS = ('local', 'ray')
 
@@ -112,7 +130,7 @@ class GridError(RuntimeError):
 
 def describe(run:PaIRun)->str:
     "A run's configuration on one line."
-    scorer = f", learned {config_hash(run.scorer)}" if run.scorer is not None else ''
+    scorer = f", learned {run_key(run.scorer)}" if run.scorer is not None else ''
     return (f"{run.profile.name} {run.method} sparsity {run.sparsity} seed {run.seed} check {run.check}{scorer} "
             f"(key {run.key()})")
 
@@ -124,27 +142,29 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
              gpus_per_run:float=1.0,     # Ray: GPUs (or a fraction of one) per task, where the cluster has GPUs
             )->pd.DataFrame:
     "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
-    if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    store = Store(results)
-    keys = [r.key() for r in runs]
+    check_choice('backend', backend, BACKENDS); check_int('cpus_per_run', cpus_per_run, 1)
+    store = Store.at(results)
+    # on CPUs a run's numbers depend on its thread count: a Ray task's is cpus_per_run, and so is its key's
+    execution = Execution.here(threads=cpus_per_run if backend == 'ray' else None)
+    keys = [r.key(execution) for r in runs]
     pending = list({k: r for k, r in zip(keys, runs) if store.get(k) is None}.values())
     finished = len(set(keys)) - len(pending)
     if progress and finished and pending: print(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
-    if backend == 'local': failures = _run_local(pending, results, progress)
-    else: failures = _run_ray(pending, store, results, progress, address, cpus_per_run, gpus_per_run)
+    if backend == 'local': failures = _run_local(pending, store, progress)
+    else: failures = _run_ray(pending, store, progress, address, cpus_per_run, gpus_per_run, execution)
     if failures: raise GridError(failures, len(pending))
     return store.records(keys)
 
 def _report(run:PaIRun, error:Exception):
     print(f"failed: {describe(run)}: {error!r}", flush=True)
 
-def _run_local(pending:list, results, progress:bool)->list:
+def _run_local(pending:list, store:Store, progress:bool)->list:
     "The runs one after another in this process; the failures."
     data, failures = {}, []
     for run in tqdm(pending, desc='runs', disable=not progress):
         try:
             if run.profile not in data: data[run.profile] = run.profile.load_data()
-            run_pai(run, data[run.profile], results, progress)
+            run_pai(run, data[run.profile], store, progress)
         except Exception as e: failures.append((run, e)); _report(run, e)
     return failures
 def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int,
@@ -167,7 +187,8 @@ def _ray(address:str|None):
 def _learn_task(run:PaIRun, results:str, threads:int):
     "A Ray task: what a run's criterion learns, with the store writes it made (for the driver)."
     import torch; torch.set_num_threads(threads)
-    with recording() as writes: learned = learn(run, results, progress=False)
+    store = Store(results)
+    with store.recording() as writes: learned = learn(run, store, progress=False)
     return learned, writes
 
 @functools.lru_cache(maxsize=4)
@@ -175,25 +196,32 @@ def _worker_data(profile:Profile)->Data:
     "A profile's data set, loaded once per Ray worker process (a worker runs many tasks)."
     return profile.load_data()
 
-def _train_task(run:PaIRun, results:str, threads:int, learned):
-    "A Ray task: one run in its locked folder under the shared results root; its record, history and layers."
-    import torch; torch.set_num_threads(threads)
-    folder = Path(results)/'pai'/run.key()
-    with run_lock(folder): return train_pai(run, folder, _worker_data(run.profile), results, False, learned)
+def _train_task(run:PaIRun, results:str, execution:Execution, learned):
+    "A Ray task: one run in its locked folder under the shared results root; its record, history, layers and store writes."
+    import torch
+    if execution.threads: torch.set_num_threads(execution.threads)
+    if Execution.here() != execution: raise RuntimeError(f"this worker computes as {Execution.here()}; the grid's keys assume {execution}")
+    store, key = Store(results), run.key(execution)
+    folder = store.root/'pai'/key
+    with run_lock(folder), store.recording() as writes:
+        write_config(folder, key, run.keyed(), identity(run.keyed(), execution))
+        record, history, layers = train_pai(run, folder, _worker_data(run.profile), store, False, learned)
+    return record, history, layers, writes
 
-def _run_ray(pending:list, store:Store, results, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float)->list:
+def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float,
+             execution:Execution)->list:
     "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
     ray = _ray(address)
     resources = dict(num_cpus=cpus_per_run, num_gpus=gpus_per_run if ray.cluster_resources().get('GPU', 0) > 0 else 0, max_retries=0)
     learn_task = ray.remote(_learn_task).options(num_returns=2, **resources)
     train_task = ray.remote(_train_task).options(**resources)
-    root, learned, tasks = str(results_root(results).resolve()), {}, {}
-    needs = lambda run: config_hash(run.scorer) if run.learns else None
+    root, learned, tasks = str(store.root.resolve()), {}, {}
+    needs = lambda run: run_key(run.scorer) if run.learns else None
     for run in pending:
         if needs(run) and needs(run) not in learned:
             learned[needs(run)], writes = learn_task.remote(run, root, cpus_per_run)
             tasks[writes] = ('learn', run)
-    for run in pending: tasks[train_task.remote(run, root, cpus_per_run, learned.get(needs(run)))] = ('train', run)
+    for run in pending: tasks[train_task.remote(run, root, execution, learned.get(needs(run)))] = ('train', run)
     failures, waiting = [], list(tasks)
     with tqdm(total=len(pending), desc='runs (ray)', disable=not progress) as bar:
         while waiting:
@@ -205,11 +233,12 @@ def _run_ray(pending:list, store:Store, results, progress:bool, address:str|None
                 _report(run, error)
                 if what == 'train': failures.append((run, error)); bar.update()
                 continue
-            if what == 'learn':
-                for write in value: store.put(*write)
+            if what == 'learn': store.apply(value)
             else:
-                record, history, layers = value
-                store.put(run.key(), 'pai', asdict(run), dict(record, key=run.key()), history, layers); bar.update()
+                record, history, layers, writes = value
+                store.apply(writes)
+                key = run.key(execution)
+                store.put(key, 'pai', identity(run.keyed(), execution), dict(record, key=key), history, layers); bar.update()
     return failures
 
 # %% ../nbs/08_runs.ipynb #8586bba9
@@ -227,8 +256,7 @@ class Reproduction:
 
     def target(self, name:str)->Profile:
         "A target by name: 'source', 'architecture', 'dataset' or 'second_source'."
-        if name not in ('source', 'architecture', 'dataset', 'second_source'):
-            raise ValueError(f"unknown target {name!r}; known: source, architecture, dataset, second_source")
+        check_choice('target', name, ('source', 'architecture', 'dataset', 'second_source'))
         return getattr(self, name)
 
 def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None)->dict:

@@ -5,6 +5,7 @@
 # %% ../nbs/04_scoring.ipynb #8f51285a
 from __future__ import annotations
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Callable
 
 import copy, math
@@ -15,16 +16,23 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import Data
-from .masks import Mask, mask_from_scores, prunable_parameters
+from .config import check_choice, check_int, check_number, check_seed
+from .data import Batches, Data
+from .masks import PRUNABLE_LAYERS, Mask, check_sparsity, mask_from_scores, prunable_parameters
 
 # %% auto #0
-__all__ = ['Criterion', 'CRITERIA', 'ITERATIONS', 'random_scores', 'magnitude_scores', 'untouched', 'initial_gradient',
-           'snip_scores', 'hessian_gradient_product', 'grasp_scores', 'synflow_scores', 'iterative_mask',
-           'erk_densities', 'npb_scores', 'score', 'prune']
+__all__ = ['Criterion', 'CRITERIA', 'ITERATIONS', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass',
+           'scoring_copy', 'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered',
+           'grasp_scores', 'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'score', 'prune']
 
 # %% ../nbs/04_scoring.ipynb #60028c68
 Criterion = Callable[[nn.Module, 'Data | None', int, 'float | None'], dict]
+
+class Scores(dict):
+    "Parameter name -> score tensor (higher keeps), with what the criterion reports about how it scored."
+    def __init__(self, scores=(), details:dict|None=None):
+        super().__init__(scores)
+        self.details = details or {}
 
 def random_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None)->dict:
     "Random: i.i.d. uniform scores, fixed by `seed`."
@@ -47,27 +55,42 @@ def untouched(model:nn.Module):
         with torch.no_grad():
             for k, v in model.named_buffers(): v.copy_(buffers[k])
 
-def initial_gradient(model:nn.Module, data:Data,
+def scoring_pass(data:Data|Batches,
+                 batch_size:int=256, seed:int=0, augment:bool=True)->Batches:
+    "The batches of one pass over a training split that sees every example exactly once (or the given batches)."
+    if isinstance(data, Batches): return data
+    if data is None: raise ValueError("a scoring pass needs data: pass a data set")
+    return data.batches(train=True, batch_size=batch_size, seed=seed, augment=augment, drop_last=False)
+
+@contextmanager
+def scoring_copy(model:nn.Module, dtype:torch.dtype|None):
+    "The model itself, untouched by the block, or a copy of it in `dtype` when that differs from the model's."
+    if dtype is None or dtype == next(model.parameters()).dtype:
+        with untouched(model): yield model
+    else: yield copy.deepcopy(model).to(dtype)
+
+def initial_gradient(model:nn.Module,
+                     data:Data|Batches,      # a data set (one pass over its training split) or the batches of a pass
                      batch_size:int=256,     # the official code's
                      reduction:str='sum',    # 'sum' (official) or 'mean' of the per-batch gradients
                      mode:str='eval',        # 'eval' (official: BatchNorm uses its running statistics) or 'train'
                      augment:bool=True,      # the augmented training set, as the official code
                      seed:int=0,             # augmentation and order
                      temperature:float=1.0,  # logits are divided by it (GraSP uses 200)
+                     dtype:torch.dtype|None=None, # compute on a copy in this precision (None: the model's)
                      progress:bool=False,
                     )->tuple[dict, float]:
     "dL/dw of every prunable weight over one pass of the training set, and the pass's mean loss."
-    if reduction not in ('sum', 'mean'): raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    if mode not in ('eval', 'train'): raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
-    params = prunable_parameters(model)
-    device, dtype = next(iter(params.values())).device, next(iter(params.values())).dtype
-    grads = {n: torch.zeros_like(p) for n, p in params.items()}
-    losses = []
-    batches = data.batches(train=True, batch_size=batch_size, seed=seed, augment=augment)
-    with untouched(model):
-        model.train(mode == 'train')
+    check_choice('reduction', reduction, ('sum', 'mean')); check_choice('mode', mode, ('eval', 'train'))
+    batches = scoring_pass(data, batch_size, seed, augment)
+    with scoring_copy(model, dtype) as net:
+        params = prunable_parameters(net)
+        device, dtype = next(iter(params.values())).device, next(iter(params.values())).dtype
+        grads = {n: torch.zeros_like(p) for n, p in params.items()}
+        losses = []
+        net.train(mode == 'train')
         for x, y in tqdm(batches, desc='loss gradient', disable=not progress, leave=False):
-            loss = F.cross_entropy(model(x.to(device, dtype)) / temperature, y.to(device))
+            loss = F.cross_entropy(net(x.to(device, dtype)) / temperature, y.to(device))
             for g, d in zip(grads.values(), torch.autograd.grad(loss, list(params.values()))): g += d
             losses.append(loss.item())
     if reduction == 'mean': grads = {n: g / len(losses) for n, g in grads.items()}
@@ -79,38 +102,55 @@ def snip_scores(model:nn.Module, data:Data, seed:int=0, sparsity:float|None=None
                )->dict:
     "SNIP: |w * dL/dw|."
     if data is None: raise ValueError("SNIP needs data")
+    if images_per_class is not None: check_int('images_per_class', images_per_class, 1)
     sample = data if images_per_class is None else data.subset(images_per_class, seed)
     grads, _ = initial_gradient(model, sample, seed=seed)
     return {n: (p.detach().cpu() * grads[n]).abs() for n, p in prunable_parameters(model).items()}
 
 # %% ../nbs/04_scoring.ipynb #160ad649
-def hessian_gradient_product(model:nn.Module, data:Data,
+def hessian_gradient_product(model:nn.Module,
+                             data:Data|Batches,    # a data set (one unaugmented pass) or the batches of a pass
                              vector:dict,          # parameter name -> tensor, the g of Hg
-                             batch_size:int=256, mode:str='eval', temperature:float=1.0)->dict:
-    "H v for the prunable weights, H the Hessian of the loss summed over one unaugmented pass of `data`."
-    params = prunable_parameters(model)
-    device, dtype = next(iter(params.values())).device, next(iter(params.values())).dtype
-    hv = {n: torch.zeros_like(p) for n, p in params.items()}
-    with untouched(model):
-        model.train(mode == 'train')
-        for x, y in data.batches(train=True, batch_size=batch_size, augment=False):
-            loss = F.cross_entropy(model(x.to(device, dtype)) / temperature, y.to(device))
+                             batch_size:int=256, mode:str='eval', temperature:float=1.0,
+                             seed:int=0,           # order of the pass over a data set
+                             dtype:torch.dtype|None=None, # compute on a copy in this precision (None: the model's)
+                            )->dict:
+    "H v for the prunable weights, H the Hessian of the loss summed over the pass's batches."
+    check_choice('mode', mode, ('eval', 'train'))
+    batches = scoring_pass(data, batch_size, seed, augment=False)
+    with scoring_copy(model, dtype) as net:
+        params = prunable_parameters(net)
+        device, dtype = next(iter(params.values())).device, next(iter(params.values())).dtype
+        hv = {n: torch.zeros_like(p) for n, p in params.items()}
+        net.train(mode == 'train')
+        for x, y in batches:
+            loss = F.cross_entropy(net(x.to(device, dtype)) / temperature, y.to(device))
             grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
-            dot = sum((g * vector[n].to(device)).sum() for n, g in zip(params, grads))
+            dot = sum((g * vector[n].to(device, dtype)).sum() for n, g in zip(params, grads))
             for h, d in zip(hv.values(), torch.autograd.grad(dot, list(params.values()))): h += d
     return {n: h.detach().cpu() for n, h in hv.items()}
+
+def class_ordered(data:Data)->Data:
+    "The training split sorted by class (stable): the order in which Wang et al.'s code collects GraSP's sample."
+    order = torch.argsort(data.train_y, stable=True)
+    return replace(data, train_x=data.train_x[order], train_y=data.train_y[order],
+                   indices=None if data.indices is None else data.indices[order])
 
 def grasp_scores(model:nn.Module, data:Data, seed:int=0, sparsity:float|None=None,
                  images_per_class:int=10,  # the reference sample size
                  temperature:float=200.0,  # the reference temperature
                  mode:str='train',         # module mode of both passes: 'train' as the reference code, or 'eval'
+                 in_halves:bool=True,      # feed the class-ordered sample as two halves (the reference), or as one batch
                 )->dict:
     "GraSP: w * (Hg); the weights with the largest -w * (Hg) are removed, so higher keeps."
     if data is None: raise ValueError("GraSP needs data")
-    sample = data.subset(images_per_class, seed)
-    g, _ = initial_gradient(model, sample, augment=False, mode=mode, temperature=temperature, seed=seed)
-    hg = hessian_gradient_product(model, sample, g, mode=mode, temperature=temperature)
-    return {n: p.detach().cpu() * hg[n] for n, p in prunable_parameters(model).items()}
+    check_int('images_per_class', images_per_class, 1)
+    sample = class_ordered(data.subset(images_per_class, seed))
+    n = len(sample.train_y)
+    batches = sample.batches(train=True, batch_size=-(-n // 2) if in_halves else n, augment=False, drop_last=False, shuffle=False)
+    g, _ = initial_gradient(model, batches, mode=mode, temperature=temperature, dtype=torch.float64)
+    hg = hessian_gradient_product(model, batches, g, mode=mode, temperature=temperature, dtype=torch.float64)
+    return {n: p.detach().cpu().double() * hg[n] for n, p in prunable_parameters(model).items()}
 
 # %% ../nbs/04_scoring.ipynb #8ebb55ff
 def synflow_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
@@ -137,8 +177,7 @@ def iterative_mask(criterion:str, model:nn.Module, sparsity:float, data:Data|Non
                    **options,                   # passed to the criterion
                   )->Mask:
     "Prune in K rounds, rescoring the masked network each round."
-    if schedule not in ('exponential', 'linear'): raise ValueError(f"schedule must be 'exponential' or 'linear', got {schedule!r}")
-    if iterations < 1: raise ValueError("iterations must be at least 1")
+    check_choice('schedule', schedule, ('exponential', 'linear')); check_int('iterations', iterations, 1); check_sparsity(sparsity)
     density = 1 - sparsity
     masked, mask = copy.deepcopy(model), None
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion} rounds', disable=not progress, leave=False):
@@ -180,8 +219,9 @@ def _path_counts(model:nn.Module, input_shape:tuple, unit_mask:dict)->dict:
     return {n: x[0].sum(dim=tuple(range(1, x[0].dim()))) if x[0].dim() > 1 else x[0] for n, x in inputs.items()}
 
 def _balance_layer(paths:torch.Tensor,  # effective paths into each input channel
-                   out_channels:int, kernel:int, budget:int, alpha:float, beta:float, time_limit:float)->torch.Tensor:
-    "NPB's integer program for one chunk: how many of the `kernel` positions connect each (output, input) pair."
+                   out_channels:int, kernel:int, budget:int, alpha:float, beta:float,
+                   max_nodes:int, gap:float)->tuple[torch.Tensor, dict]:
+    "NPB's integer program for one chunk: how many of the `kernel` positions connect each (output, input) pair; the solve's status."
     import cvxpy as cp
     p = (paths / max(1.0, float(paths.max()))).numpy()
     c_in = len(p)
@@ -196,35 +236,44 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
     pairs = (budget - cp.sum(cp.pos(1 - M))) / max(budget, 1)
     problem = cp.Problem(cp.Maximize(alpha * nodes + (1 - alpha) * edges_paths + beta * pairs),
                          [cp.sum(M) <= budget])
-    problem.solve(solver=cp.HIGHS, time_limit=time_limit)
-    return torch.from_numpy(np.rint(M.value).astype(np.int64)).T.clamp(0, kernel)
+    problem.solve(solver=cp.HIGHS, mip_max_nodes=max_nodes, mip_rel_gap=gap, time_limit=float('inf'), output_flag=False)
+    info = problem.solver_stats.extra_stats
+    if M.value is None: raise RuntimeError(f"NPB's integer program ended without a solution (status {problem.status})")
+    status = dict(status=problem.status, gap=float(info.mip_gap), nodes=int(info.mip_node_count))
+    return torch.from_numpy(np.rint(M.value).astype(np.int64)).T.clamp(0, kernel), status
 
 def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
                input_shape:tuple|None=None,  # one input's shape; default: the data set's
                alpha:float=0.7, beta:float=0.001,
                chunk:int=32,                 # output channels per integer program
-               time_limit:float=10.0,        # seconds per integer program (HiGHS returns its best solution then)
-               progress:bool=False)->dict:
+               max_nodes:int=1000,           # branch-and-bound nodes per integer program: a bound on work, not time
+               gap:float=1e-4,               # relative optimality gap at which an integer program stops
+               progress:bool=False)->Scores:
     "NPB: ERK densities, then per layer an integer program balancing effective nodes and paths."
     if sparsity is None: raise ValueError("NPB plans a mask for a given sparsity: pass sparsity")
+    check_int('max_nodes', max_nodes, 1); check_number('gap', gap, 0); check_int('chunk', chunk, 1)
     if input_shape is None and data is None: raise ValueError("NPB needs an input shape (or a data set to take it from)")
     shape = tuple(input_shape or data.input_shape)
     params = prunable_parameters(model)
     densities = erk_densities({n: tuple(p.shape) for n, p in params.items()}, 1 - sparsity)
     plan = {n: torch.ones(p.shape, dtype=torch.float64) for n, p in params.items()}
+    solves = []
     for n in tqdm(params, desc='NPB layers', disable=not progress, leave=False):
         w = params[n].detach().cpu()
         if densities[n] >= 1: continue
         paths = _path_counts(model, shape, plan)[n]
         c_out, kernel = w.shape[0], int(np.prod(w.shape[2:])) if w.dim() > 2 else 1
-        counts = torch.cat([_balance_layer(paths, min(chunk, c_out - o), kernel,
-                                           math.ceil(densities[n] * min(chunk, c_out - o) * len(paths) * kernel),
-                                           alpha, beta if w.dim() > 2 else 0.0, time_limit)
-                            for o in range(0, c_out, chunk)])           # c_out x c_in kept positions
+        chunks = [_balance_layer(paths, min(chunk, c_out - o), kernel,
+                                 math.ceil(densities[n] * min(chunk, c_out - o) * len(paths) * kernel),
+                                 alpha, beta if w.dim() > 2 else 0.0, max_nodes, gap)
+                  for o in range(0, c_out, chunk)]
+        counts = torch.cat([c for c, _ in chunks])          # c_out x c_in kept positions
+        solves.append(dict(layer=n, programs=len(chunks), optimal=sum(s['status'] == 'optimal' for _, s in chunks),
+                           gap=max(s['gap'] for _, s in chunks), nodes=sum(s['nodes'] for _, s in chunks)))
         order = w.abs().reshape(c_out, len(paths), kernel).argsort(-1, descending=True).argsort(-1)  # rank by |w0|
         plan[n] = (order < counts[..., None]).reshape(w.shape).double()
-    return {n: plan[n].float() + 0.5 * params[n].detach().abs().cpu() / params[n].detach().abs().max().clamp_min(1e-12)
-            for n in params}
+    return Scores({n: plan[n].float() + 0.5 * params[n].detach().abs().cpu() / params[n].detach().abs().max().clamp_min(1e-12)
+                   for n in params}, details=dict(npb=solves))
 
 # %% ../nbs/04_scoring.ipynb #06e4bd12
 CRITERIA:dict[str, Criterion] = {'random': random_scores, 'magnitude': magnitude_scores, 'snip': snip_scores,
@@ -239,7 +288,9 @@ def score(criterion:str,          # a key of CRITERIA
           **options,              # the criterion's own keyword arguments (e.g. SNIP's images_per_class, AutoS's scorer)
          )->dict:
     "One score per prunable weight of `model`, by criterion name."
-    if criterion not in CRITERIA: raise ValueError(f"unknown criterion {criterion!r}; known: {', '.join(CRITERIA)}")
+    check_choice('criterion', criterion, CRITERIA); check_seed(seed)
+    if not prunable_parameters(model):
+        raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
     scores = CRITERIA[criterion](model, data, seed, sparsity, **options)
     params = prunable_parameters(model)
     if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
@@ -256,6 +307,11 @@ def prune(criterion:str, model:nn.Module,
           **options,              # passed to the criterion
          )->Mask:
     "The mask of a criterion at a sparsity, in one shot or iteratively."
-    iterations = iterations or ITERATIONS.get(criterion, 1)
+    check_choice('criterion', criterion, CRITERIA); check_sparsity(sparsity)
+    iterations = ITERATIONS.get(criterion, 1) if iterations is None else iterations
+    check_int('iterations', iterations, 1)
     if iterations > 1: return iterative_mask(criterion, model, sparsity, data, seed, iterations, scope=scope, **options)
-    return mask_from_scores(score(criterion, model, data, seed, sparsity, **options), sparsity, scope)
+    scores = score(criterion, model, data, seed, sparsity, **options)
+    mask = mask_from_scores(scores, sparsity, scope)
+    mask.details = getattr(scores, 'details', {})
+    return mask

@@ -4,8 +4,8 @@
 
 # %% ../nbs/03_training.ipynb #f53edab6
 from __future__ import annotations
-import contextlib, hashlib, json, time, typing
-from dataclasses import dataclass, field, fields, is_dataclass
+import contextlib, functools, json, time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +14,15 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import Data, load_dataset
+from .config import bf16_supported, check_choice, check_int, check_number, default_device
+from .data import DATASETS, Data, data_root, load_dataset
 from .masks import Mask, prunable_parameters
-from .models import build_model
-from .store import atomic, distributed_world, is_main_process
+from .models import MODELS, build_model, model_fingerprint
+from .store import Store, atomic, distributed_world, is_main_process
 
 # %% auto #0
-__all__ = ['RECIPES', 'PROFILES', 'Recipe', 'default_device', 'init_distributed', 'bf16_supported', 'autocast', 'to_device',
-           'evaluate', 'TrainResult', 'epoch_seed', 'train', 'Profile', 'get_profile', 'config_hash',
-           'config_from_dict']
+__all__ = ['RECIPES', 'PROFILES', 'Recipe', 'init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device',
+           'evaluate', 'TrainResult', 'TrainingDiverged', 'epoch_seed', 'train', 'Profile', 'get_profile']
 
 # %% ../nbs/03_training.ipynb #f41a5c88
 @dataclass(frozen=True)
@@ -42,9 +42,11 @@ class Recipe:
     eval_batch_size:int=1000
 
     def __post_init__(self):
-        if self.schedule not in ('step', 'cosine'): raise ValueError(f"schedule must be 'step' or 'cosine', got {self.schedule!r}")
-        if self.precision not in ('auto', 'bf16', 'fp32'): raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
-        if self.epochs < 1 or self.batch_size < 1: raise ValueError("epochs and batch_size must be positive")
+        check_int('epochs', self.epochs, 1); check_int('batch_size', self.batch_size, 1); check_int('eval_batch_size', self.eval_batch_size, 1)
+        check_number('lr', self.lr, 0, low_open=True); check_number('momentum', self.momentum, 0, 1)
+        check_number('weight_decay', self.weight_decay, 0); check_number('gamma', self.gamma, 0, low_open=True)
+        check_choice('schedule', self.schedule, ('step', 'cosine')); check_choice('precision', self.precision, ('auto', 'bf16', 'fp32'))
+        for m in self.milestones: check_int('a milestone', m, 1, self.epochs)
 
 RECIPES = {
     'paper': Recipe(),
@@ -53,10 +55,6 @@ RECIPES = {
 }
 
 # %% ../nbs/03_training.ipynb #ae6c6d11
-def default_device()->torch.device:
-    "CUDA when there is a GPU (this process's own under torchrun), else the CPU."
-    return torch.device('cuda', torch.cuda.current_device()) if torch.cuda.is_available() else torch.device('cpu')
-
 def init_distributed()->tuple[int, int]:
     "Join the distributed run torchrun started (NCCL on GPUs, gloo on CPUs): (rank, world size); (0, 1) without torchrun."
     import os, torch.distributed as dist
@@ -65,14 +63,17 @@ def init_distributed()->tuple[int, int]:
         dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return distributed_world()
 
-def bf16_supported(device:torch.device)->bool:
-    "Whether `device` computes bfloat16 natively (AVX-512 BF16 / AMX on CPUs)."
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    return device.type == 'cpu' and torch.cpu._is_avx512_bf16_supported()
+def precision_used(recipe:Recipe, device:torch.device)->str:
+    "The precision a recipe trains in on `device`: 'bf16' (autocast) or 'fp32'."
+    return 'bf16' if recipe.precision == 'bf16' or (recipe.precision == 'auto' and bf16_supported(device)) else 'fp32'
+
+def channels_last_used(recipe:Recipe, device:torch.device)->bool:
+    "Whether a recipe's training uses the channels-last layout on `device`: asked for, and on a GPU or under bf16."
+    return recipe.channels_last and (device.type == 'cuda' or precision_used(recipe, device) == 'bf16')
 
 def autocast(recipe:Recipe, device:torch.device):
     "The autocast context the recipe asks for on `device` (a no-op context for fp32)."
-    bf16 = recipe.precision == 'bf16' or (recipe.precision == 'auto' and bf16_supported(device))
+    bf16 = precision_used(recipe, device) == 'bf16'
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
 def to_device(x:torch.Tensor, device:torch.device, channels_last:bool)->torch.Tensor:
@@ -89,7 +90,7 @@ def evaluate(model:nn.Module, data:Data, recipe:Recipe=Recipe(), device:torch.de
     model.eval()
     loss, correct = 0., 0
     for x, y in data.batches(train=False, batch_size=recipe.eval_batch_size):
-        x, y = to_device(x, device, recipe.channels_last), y.to(device)
+        x, y = to_device(x, device, channels_last_used(recipe, device)), y.to(device)
         with autocast(recipe, device): out = model(x)
         loss += F.cross_entropy(out.float(), y, reduction='sum').item()
         correct += (out.argmax(1) == y).sum().item()
@@ -104,11 +105,17 @@ class TrainResult:
     best_acc:float        # best test accuracy over the epochs (selected on the test set: report which one you show)
     best_epoch:int        # epoch of best_acc, from 1
     history:list=field(default_factory=list) # per epoch: epoch, lr, train/test loss and accuracy, seconds and steps of the training pass
+    resumed_after:int|None=None # the epochs a checkpoint had already finished when this call began (None: it started afresh)
 
     @classmethod
-    def from_history(cls, history:list)->TrainResult:
+    def from_history(cls, history:list, resumed_after:int|None=None)->TrainResult:
         best = max(history, key=lambda h: h['test_acc'])
-        return cls(history[-1]['test_acc'], best['test_acc'], best['epoch'], history)
+        return cls(history[-1]['test_acc'], best['test_acc'], best['epoch'], history, resumed_after)
+
+class TrainingDiverged(RuntimeError):
+    "The training loss stopped being finite."
+
+def _seconds_file(checkpoint:Path)->Path: return checkpoint.with_name(checkpoint.name + '.seconds.json')
 
 def epoch_seed(seed:int, epoch:int)->int:
     "The shuffling and augmentation seed of one epoch."
@@ -125,11 +132,14 @@ def train(model:nn.Module,          # the network, trained in place
           progress:bool=True,       # show a progress bar
           desc:str='train',         # progress bar label
           on_epoch=None,            # called as on_epoch(epoch, model) after each epoch (from 1), e.g. to keep a rewind point
+          store:Store|None=None,    # records the checkpoint's checksum, and checks it before resuming
          )->TrainResult:
     "Train with SGD and the recipe's schedule, evaluating every epoch (data-parallel over the processes of a torchrun)."
+    check_int('seed', seed, 0)  # it only seeds SeedSequence (epoch_seed), which takes any non-negative integer
     device = torch.device(device) if device else default_device()
+    channels_last = channels_last_used(recipe, device)
     model.to(device)
-    if recipe.channels_last: model.to(memory_format=torch.channels_last)
+    if channels_last: model.to(memory_format=torch.channels_last)
     rank, world = distributed_world()
     net = model if world == 1 else nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
     params = prunable_parameters(model)
@@ -142,12 +152,15 @@ def train(model:nn.Module,          # the network, trained in place
                           nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
     sched = (torch.optim.lr_scheduler.MultiStepLR(opt, list(recipe.milestones), recipe.gamma) if recipe.schedule == 'step'
              else torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs))
-    history, start = [], 0
+    history, start, resumed_after = [], 0, None
     checkpoint = Path(checkpoint) if checkpoint else None
-    if checkpoint and checkpoint.exists():
+    if checkpoint and checkpoint.exists() and (store is None or store.artifact_ok(checkpoint)):
         state = torch.load(checkpoint, map_location=device, weights_only=True)
         model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['schedule'])
         history, start = state['history'], len(state['history'])
+        seconds = json.loads(_seconds_file(checkpoint).read_text()) if _seconds_file(checkpoint).exists() else []
+        history = [dict(h, seconds=seconds[i] if i < len(seconds) else None) for i, h in enumerate(history)]
+        resumed_after = start
         if progress and start < recipe.epochs: print(f"{desc}: resumed from {checkpoint} after epoch {start}/{recipe.epochs}")
 
     bar = tqdm(range(start, recipe.epochs), desc=desc, disable=not progress, initial=start, total=recipe.epochs)
@@ -160,7 +173,7 @@ def train(model:nn.Module,          # the network, trained in place
             if world > 1:  # every rank draws the same batch and trains on its share; DDP averages the gradients
                 if len(y) < world: continue
                 x, y = x[rank::world], y[rank::world]
-            x, y = to_device(x, device, recipe.channels_last), y.to(device, non_blocking=True)
+            x, y = to_device(x, device, channels_last), y.to(device, non_blocking=True)
             with autocast(recipe, device):
                 out = net(x)
                 loss = F.cross_entropy(out.float(), y)
@@ -174,17 +187,26 @@ def train(model:nn.Module,          # the network, trained in place
         totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(seen), device=device)])
         if world > 1: torch.distributed.all_reduce(totals)
         loss_sum, correct, seen = totals.tolist()
+        if not np.isfinite(loss_sum):
+            raise TrainingDiverged(f"training diverged: the loss is {loss_sum / seen} in epoch {epoch + 1} of {desc!r} "
+                                   f"(non-finite weights or inputs, or a learning rate too high)")
         train_loss, train_acc, seconds = loss_sum / seen, correct / seen, time.perf_counter() - t0
         test_loss, test_acc = evaluate(model, data, recipe, device)
         history.append(dict(epoch=epoch + 1, lr=lr, train_loss=train_loss, train_acc=train_acc,
                             test_loss=test_loss, test_acc=test_acc, seconds=seconds, steps=len(batches)))
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", test_acc=f"{test_acc:.4f}")
         if on_epoch: on_epoch(epoch + 1, model)
-        if checkpoint and is_main_process():
-            with atomic(checkpoint) as tmp:
-                torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), schedule=sched.state_dict(),
-                                history=history), tmp)
-    return TrainResult.from_history(history)
+        if checkpoint and is_main_process(): _save_checkpoint(checkpoint, model, opt, sched, history, store)
+    return TrainResult.from_history(history, resumed_after)
+
+def _save_checkpoint(checkpoint:Path, model, opt, sched, history:list, store:Store|None):
+    "The epoch's state, without wall times (they go beside it, first), atomically; recorded in `store` if given."
+    with atomic(_seconds_file(checkpoint)) as tmp: Path(tmp).write_text(json.dumps([h['seconds'] for h in history]))
+    plain = json.loads(json.dumps([{k: v for k, v in h.items() if k != 'seconds'} for h in history]))  # the same objects, resumed or not
+    state = dict(model=model.state_dict(), optimizer=opt.state_dict(), schedule=sched.state_dict(), history=plain)
+    if store is not None: store.save_artifact(checkpoint, lambda tmp: torch.save(state, tmp))
+    else:
+        with atomic(checkpoint) as tmp: torch.save(state, tmp)
 
 # %% ../nbs/03_training.ipynb #f12257f3
 @dataclass(frozen=True)
@@ -199,6 +221,13 @@ class Profile:
     irp_rounds:int=20           # rounds of iterative rewind pruning (the paper's E)
     scorer_epochs:int=10        # epochs of AutoS scorer training (the paper's 10)
 
+    def __post_init__(self):
+        check_choice('dataset', self.dataset, DATASETS); check_choice('model', self.model, MODELS)
+        check_number('width', self.width, 0, low_open=True, meaning='the channel multiplier')
+        if self.train_per_class is not None: check_int('train_per_class', self.train_per_class, 1)
+        check_int('irp_rounds', self.irp_rounds, 1); check_int('scorer_epochs', self.scorer_epochs, 1)
+        if not isinstance(self.recipe, Recipe): raise ValueError(f"recipe must be a Recipe; got {self.recipe!r}")
+
     def load_data(self, root=None)->Data:
         "The profile's data set, subset as it says."
         return load_dataset(self.dataset, root, train_per_class=self.train_per_class)
@@ -206,6 +235,16 @@ class Profile:
     def build_model(self, data:Data, seed:int=0)->nn.Module:
         "The profile's model for `data`, initialized by `seed`."
         return build_model(self.model, data.input_shape, data.num_classes, self.width, seed)
+
+    def fingerprint(self)->dict:
+        "What the profile trains and on what: its data set's fingerprint and its built model's (part of every key)."
+        return _fingerprint(self, data_root())
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint(profile:Profile, root:Path)->dict:
+    "A profile's fingerprint, computed once per process (it loads the data set) for each profile and data root."
+    data = profile.load_data(root)
+    return dict(data=data.fingerprint(), model=model_fingerprint(profile.build_model(data)))
 
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
@@ -215,25 +254,5 @@ PROFILES = {
 
 def get_profile(name:str)->Profile:
     "A profile by name, with a one-line error for an unknown one."
-    if name not in PROFILES: raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+    check_choice('profile', name, PROFILES)
     return PROFILES[name]
-
-# %% ../nbs/03_training.ipynb #7cdabbcb
-def config_hash(config)->str:
-    "A short, stable hash of a dataclass's kind and non-default fields (recursively)."
-    def plain(obj):
-        if is_dataclass(obj):
-            return {f.name: plain(getattr(obj, f.name)) for f in fields(obj) if getattr(obj, f.name) != f.default}
-        return list(obj) if isinstance(obj, tuple) else obj
-    identity = dict(kind=type(config).__name__, fields=plain(config))
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-
-def config_from_dict(cls:type, # the dataclass to build
-                     values:dict, # as dataclasses.asdict (or JSON) gives it: nested dicts, lists for tuples
-                    ):
-    "The inverse of `dataclasses.asdict` for configurations: rebuild nested dataclasses and tuples."
-    hints = typing.get_type_hints(cls)
-    def convert(kind, v):
-        if is_dataclass(kind) and isinstance(v, dict): return config_from_dict(kind, v)
-        return tuple(v) if isinstance(v, list) else v
-    return cls(**{f.name: convert(hints[f.name], values[f.name]) for f in fields(cls) if f.name in values})

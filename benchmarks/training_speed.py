@@ -23,7 +23,7 @@ from torch import nn
 
 from autosparse.masks import prunable_parameters
 from autosparse.scoring import prune
-from autosparse.training import PROFILES, autocast, to_device, train
+from autosparse.training import PROFILES, autocast, channels_last_used, to_device, train
 
 
 def our_step_seconds(model, data, recipe, mask):
@@ -35,14 +35,15 @@ def our_step_seconds(model, data, recipe, mask):
 def bare_step_seconds(model, x_all, y_all, recipe, steps):
     "Seconds per step of a plain loop over pre-normalized tensors, same precision and layout."
     device = torch.device('cpu')
-    if recipe.channels_last: model = model.to(memory_format=torch.channels_last)
+    channels_last = channels_last_used(recipe, device)  # as our loop decides it
+    if channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov,
                           weight_decay=recipe.weight_decay)
     xs, ys = x_all.split(recipe.batch_size), y_all.split(recipe.batch_size)
     model.train()
     times = []
     for i in range(steps + 2):
-        x, y = to_device(xs[i % len(xs)], device, recipe.channels_last), ys[i % len(ys)]
+        x, y = to_device(xs[i % len(xs)], device, channels_last), ys[i % len(ys)]
         t0 = time.perf_counter()
         with autocast(recipe, device):
             loss = F.cross_entropy(model(x).float(), y)

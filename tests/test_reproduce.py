@@ -41,7 +41,8 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
 def test_unknown_profile_is_a_one_line_error():
     result = autosparse('reproduce', '--profile', 'huge')
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["autosparse: error: unknown profile 'huge'; known: paper, cpu, smoke"]
+    assert result.stderr.strip().splitlines() == [
+        "autosparse reproduce: error: argument --profile: invalid choice: 'huge' (choose from 'paper', 'cpu', 'smoke')"]
 
 
 def test_densities_notebook_runs_on_the_smoke_profile(tmp_path):

@@ -1,0 +1,57 @@
+"""Bad input at the command line, as a user types it: one line on standard error, exit status 2 (1 for a failed
+notebook), no traceback, and nothing written to the results root."""
+import os, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+from autosparse import cli
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def refused(*args, env=None)->str:
+    "The one line a refused command prints."
+    done = subprocess.run([str(BIN/'autosparse'), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, **(env or {})))
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and 'Traceback' not in done.stderr, (done.returncode, done.stderr[-3000:])
+    return lines[0]
+
+
+@pytest.mark.parametrize('args, message', [
+    (['run', '--profile', 'smoke', '--criterion', 'snip', '--sparsity', '0.9', '--seed', '-1'], "argument --seed: must be an integer in [0, 2147483647]; got '-1'"),
+    (['run', '--profile', 'smoke', '--criterion', 'snip', '--sparsity', '0.9', '--seed', str(2**70)], "argument --seed: must be an integer"),
+    (['run', '--profile', 'smoke', '--criterion', 'synflow', '--sparsity', '1.5'], "argument --sparsity: must be a number in [0, 1)"),
+    (['reproduce', '--profile', 'smoke', '--backend', 'bogus'], "argument --backend: invalid choice: 'bogus'"),
+    (['irp', '--profile', 'huge'], "argument --profile: invalid choice: 'huge'"),
+])
+def test_a_bad_argument_is_refused_before_anything_is_written(tmp_path, args, message):
+    assert message in refused(*args, '--results', tmp_path/'results')
+    assert not (tmp_path/'results').exists()
+
+
+def test_a_data_set_that_cannot_be_downloaded_is_one_line(tmp_path):
+    line = refused('run', '--profile', 'paper', '--criterion', 'magnitude', '--sparsity', '0.9', '--results', tmp_path/'results',
+                   env=dict(AUTOSPARSE_DOWNLOAD='1', AUTOSPARSE_DATA=str(tmp_path/'data')))
+    assert line.startswith('autosparse: error: could not download CIFAR10') or 'CIFAR10 not found' in line, line
+
+
+def test_a_results_root_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path/'file').write_text('not a folder')
+    line = refused('run', '--profile', 'smoke', '--criterion', 'random', '--sparsity', '0.5', '--results', tmp_path/'file')
+    assert line == f"autosparse: error: results root must be a folder; got '{tmp_path/'file'}', which is a file"
+
+
+def test_a_dead_notebook_kernel_is_one_line(tmp_path, monkeypatch, capsys):
+    from nbclient.exceptions import DeadKernelError
+    import papermill
+    def dies(*args, **kwargs): raise DeadKernelError("Kernel died")
+    monkeypatch.setattr(papermill, 'execute_notebook', dies)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(['reproduce', '--profile', 'smoke', '--runs', str(tmp_path/'runs'), '--results', str(tmp_path/'results'),
+                  '--figures', str(tmp_path/'figures')])
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to resume"]

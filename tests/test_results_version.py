@@ -1,0 +1,62 @@
+"""The results version is honest. Every criterion's mask on a small float64 network (float64, so that neither the
+thread count nor the instruction set moves a mask) is recorded, with the RESULTS_VERSION it was computed under, in
+tests/results-version.json. A change to the library that moves any of these masks without bumping
+`autosparse.config.RESULTS_VERSION` (in nbs/05_config.ipynb) fails here; after a bump, record the new masks with
+
+    python tests/test_results_version.py
+
+Training is not in this check: its numbers depend on the instruction set, so a change to the training loop must bump
+the version by the maintainer's judgement (the table in nbs/05_config.ipynb says what each version changed)."""
+import json, sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from autosparse.autos import Scorer, ScorerConfig, build_scorer_network
+from autosparse.config import RESULTS_VERSION
+from autosparse.density import DensityConfig, LayerDensity, layer_descriptors, DESCRIPTORS
+from autosparse.irp import IRPConfig
+from autosparse.models import build_model
+from autosparse.scoring import prune
+from autosparse.training import get_profile
+
+RECORDED = Path(__file__).with_name('results-version.json')
+SPARSITIES = (0.5, 0.9, 0.98)
+
+
+def masks()->dict:
+    "The fingerprint of every criterion's mask at every checked sparsity, on a float64 ResNet-20 of the digits."
+    torch.set_num_threads(1)
+    smoke = get_profile('smoke')
+    data = smoke.load_data().subset(20)
+    model = build_model('resnet20', data.input_shape, 10, width=0.25, seed=0).double()
+    irp = IRPConfig(smoke)
+    scorer = Scorer(build_scorer_network('mlp', 2, seed=0), ScorerConfig(irp))     # an untrained AutoS network: its features count
+    layers = layer_descriptors(model)
+    phi = layers[list(DESCRIPTORS)].to_numpy()
+    coef = np.linspace(-1, 1, 2 + 2 * len(DESCRIPTORS))                          # a fixed ridge: the budget matching counts
+    density = lambda within: LayerDensity(DensityConfig(irp, within=within), layers, None, phi.mean(0),
+                                          np.where(phi.std(0) > 0, phi.std(0), 1.0), coef, None)
+    options = {'random': {}, 'magnitude': {}, 'snip': {}, 'grasp': {}, 'grasp (one batch)': dict(in_halves=False),
+               'synflow': dict(iterations=10), 'npb': {}, 'autos': dict(scorer=scorer),
+               **{f'irp-layers+{w}': dict(scorer=density(w)) for w in ('magnitude', 'random', 'snip')},
+               'irp-layers+synflow': dict(scorer=density('synflow'), iterations=10)}
+    return {f'{name}@{s}': prune(name.split(' ')[0], model, s, data, seed=3, **kwargs).fingerprint()
+            for name, kwargs in options.items() for s in SPARSITIES}
+
+
+def test_a_changed_mask_comes_with_a_new_results_version():
+    recorded = json.loads(RECORDED.read_text())
+    assert recorded['results_version'] == RESULTS_VERSION, (
+        f"RESULTS_VERSION is {RESULTS_VERSION}, the recorded masks are of version {recorded['results_version']}: "
+        f"record this version's with `python tests/test_results_version.py`")
+    now = masks()
+    changed = sorted(k for k in now if recorded['masks'].get(k) != now[k])
+    assert not changed, (f"these masks changed without a new RESULTS_VERSION: {changed}. Bump it in nbs/05_config.ipynb "
+                         f"(and say what changed in its table), run nbdev_export, then `python tests/test_results_version.py`")
+
+
+if __name__ == '__main__':
+    RECORDED.write_text(json.dumps(dict(results_version=RESULTS_VERSION, masks=masks()), indent=1, sort_keys=True) + '\n')
+    print(f"recorded {RECORDED} for results version {RESULTS_VERSION}", file=sys.stderr)
