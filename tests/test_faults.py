@@ -68,11 +68,15 @@ def reference(tmp_path_factory)->Path:
     return root
 
 
+def recorded(root:Path, pattern:str)->bool:
+    "Whether the store has recorded an artifact whose path matches the SQL pattern (written and checksummed)."
+    return count(root, f"SELECT COUNT(*) FROM artifacts WHERE path LIKE '{pattern}'") > 0
+
+
 def test_a_grid_killed_three_times_ends_as_an_uninterrupted_one(reference, tmp_path):
-    pai = lambda: list((tmp_path/'pai').glob('*/train.pt'))
-    kills = [('the first training', lambda: bool(pai())),
-             ('an IRP round of the scorer', lambda: bool(list((tmp_path/'irp').glob('*/round-01/mask.safetensors')))),
-             ('the scorer training', lambda: bool(list((tmp_path/'scorer').glob('*/train.pt'))))]
+    kills = [('the first training', lambda: recorded(tmp_path, 'pai/%/train.pt')),
+             ('an IRP round of the scorer', lambda: recorded(tmp_path, 'irp/%/round-01/mask.safetensors')),
+             ('the scorer training', lambda: recorded(tmp_path, 'scorer/%/train.pt'))]
     killed = [point for point, ready in kills if kill_when([*GRID, '--results', tmp_path], ready)]
     assert len(killed) == 3, f"killed only during {killed}"
     rerun = autosparse(*GRID, '--results', tmp_path)
@@ -86,7 +90,7 @@ def test_a_grid_killed_three_times_ends_as_an_uninterrupted_one(reference, tmp_p
 def test_an_irp_run_killed_twice_ends_as_an_uninterrupted_one(reference, tmp_path):
     finished_rounds = lambda: count(tmp_path, "SELECT COUNT(*) FROM runs WHERE kind = 'irp-round'")
     assert kill_when([*IRP, '--results', tmp_path], lambda: finished_rounds() >= 1)                          # between rounds
-    assert kill_when([*IRP, '--results', tmp_path], lambda: bool(list((tmp_path/'irp').glob('*/round-02/train.pt'))))  # mid-round
+    assert kill_when([*IRP, '--results', tmp_path], lambda: recorded(tmp_path, 'irp/%/round-02/train.pt'))   # mid-round
     rerun = autosparse(*IRP, '--results', tmp_path)
     assert 'resuming at round' in rerun.stdout and 'resumed from' in rerun.stdout
     ours, theirs = records(tmp_path), records(reference)
