@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from autosparse.masks import prunable_parameters
-from autosparse.scoring import prune
+from autosparse.criteria import prune
 from autosparse.training import PROFILES, autocast, channels_last_used, to_device, train
 
 

@@ -180,7 +180,7 @@ def test_a_read_only_results_root_can_be_read(reference, tmp_path):
 PROBE = """
 import sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from autosparse.scoring import prune
+from autosparse.criteria import prune
 from autosparse.runs import PaIRun
 from autosparse.training import get_profile
 smoke = get_profile('smoke'); data = smoke.load_data(); model = smoke.build_model(data, 0)

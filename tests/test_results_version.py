@@ -1,12 +1,12 @@
 """The results version is honest. Every criterion's mask on a small float64 network (float64, so that neither the
 thread count nor the instruction set moves a mask) is recorded, with the RESULTS_VERSION it was computed under, in
 tests/results-version.json. A change to the library that moves any of these masks without bumping
-`autosparse.config.RESULTS_VERSION` (in nbs/05_config.ipynb) fails here; after a bump, record the new masks with
+`autosparse.config.RESULTS_VERSION` (in nbs/00_config.ipynb) fails here; after a bump, record the new masks with
 
     python tests/test_results_version.py
 
 Training is not in this check: its numbers depend on the instruction set, so a change to the training loop must bump
-the version by the maintainer's judgement (the table in nbs/05_config.ipynb says what each version changed)."""
+the version by the maintainer's judgement (the table in nbs/00_config.ipynb says what each version changed)."""
 import json, sys
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from autosparse.config import RESULTS_VERSION
 from autosparse.density import DensityConfig, LayerDensity, layer_descriptors, DESCRIPTORS
 from autosparse.irp import IRPConfig
 from autosparse.models import build_model
-from autosparse.scoring import prune
+from autosparse.criteria import prune
 from autosparse.training import get_profile
 
 RECORDED = Path(__file__).with_name('results-version.json')
@@ -53,7 +53,7 @@ def test_a_changed_mask_comes_with_a_new_results_version():
         f"record this version's with `python tests/test_results_version.py`")
     now = masks()
     changed = sorted(k for k in now if recorded['masks'].get(k) != now[k])
-    assert not changed, (f"these masks changed without a new RESULTS_VERSION: {changed}. Bump it in nbs/05_config.ipynb "
+    assert not changed, (f"these masks changed without a new RESULTS_VERSION: {changed}. Bump it in nbs/00_config.ipynb "
                          f"(and say what changed in its table), run nbdev_export, then `python tests/test_results_version.py`")
 
 

@@ -7,7 +7,7 @@ import torch
 
 from autosparse.config import Execution
 from autosparse.runs import GridError, PaIRun, pai_grid, run_grid, run_pai
-from autosparse.scoring import CRITERIA
+from autosparse.criteria import CRITERIA
 from autosparse.store import Store
 from autosparse.training import get_profile
 
