@@ -10,8 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: reproduce test setup data lab export readme benchmark
 
-reproduce: setup data  ## the CPU-profile reproduction
+reproduce: setup data  ## the CPU-profile reproduction, then README.md's tables from its CSVs
 	$(BIN)/autosparse reproduce --profile cpu
+	$(MAKE) readme
 
 test: setup data  ## the library notebooks' tests (the numbered ones), then the test suite (it runs the reproduction notebooks)
 	$(BIN)/nbdev_test --n_workers 1 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
@@ -40,8 +41,9 @@ export: setup  ## notebooks -> autosparse/ and README.md
 	$(BIN)/nbdev_export
 	$(MAKE) readme
 
-readme: setup
-	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README
+readme: setup  ## README.md from nbs/index.ipynb (the input of cells tagged hide-input left out: the tables drawn from figures/)
+	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README \
+	  --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_input_tags hide-input
 
 benchmark: setup data  ## training speed ratios and AutoS scorer throughput
 	$(BIN)/python benchmarks/training_speed.py

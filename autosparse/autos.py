@@ -15,50 +15,19 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 import autosparse
-from .config import Execution, check_choice, check_int, check_number, check_seed, config_from_dict, provenance, run_key
+from .config import Execution, Features, ScorerConfig, check_choice, config_from_dict, key_of, provenance
 from .data import Data
-from .irp import IRPConfig, IRPRun, run_irp, surviving_scores
+from .irp import IRPRun, run_irp, surviving_scores
 from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
 from .models import build_model, scaled
-from .criteria import CRITERIA, initial_gradient
+from .criteria import Criterion, initial_gradient
 from .store import Store, add_seconds, atomic, run_once, seconds_spent
-from .training import epoch_seed
+from .training import build_profile_model, epoch_seed, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'LEARNED', 'Features', 'WeightFeatures', 'weight_features',
-           'PseudoImageScorer', 'build_scorer_network', 'ScorerConfig', 'split_weights', 'Scorer', 'overlap_with_irp',
-           'layer_rank', 'spearman', 'train_scorer', 'save_scorer', 'load_scorer', 'resolve_scorer', 'autos_scores']
-
-# %% ../nbs/08_autos.ipynb #dcf2ab70
-FEATURE_COLUMNS = ('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')
-
-@dataclass(frozen=True)
-class Features:
-    "Which per-weight features a scorer sees, and how g0 is taken."
-    inputs:tuple=('w0', 'g0')   # columns, from FEATURE_COLUMNS
-    gradient:str='sum'          # g0 summed over the pass's batches ('sum', official) or averaged ('mean')
-    mode:str='eval'             # module mode of the g0 pass: 'eval' (official) or 'train'
-    standardize:str='none'      # 'none' (official: raw values), 'layer' (per layer) or 'model' (over all weights)
-
-    def __post_init__(self):
-        if not self.inputs or not isinstance(self.inputs, tuple): raise ValueError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
-        for c in self.inputs: check_choice('a feature column', c, FEATURE_COLUMNS)
-        check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
-        check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
-
-    @property
-    def needs_gradient(self)->bool: return any(c in ('g0', 'abs_w0g0') for c in self.inputs)
-
-FEATURE_SETS = {
-    'w0, g0': Features(),                                # the paper's
-    'w0': Features(inputs=('w0',)),
-    'g0': Features(inputs=('g0',)),
-    'mean g0': Features(gradient='mean'),
-    'train-mode g0': Features(mode='train'),
-    'layer-standardized': Features(standardize='layer'),
-    'model-standardized': Features(standardize='model'),
-    'extra': Features(inputs=FEATURE_COLUMNS),
-}
+__all__ = ['SCORER_NETWORKS', 'AUTOS', 'WeightFeatures', 'weight_features', 'PseudoImageScorer', 'build_scorer_network',
+           'split_weights', 'Scorer', 'overlap_with_irp', 'layer_rank', 'spearman', 'train_scorer', 'save_scorer',
+           'load_scorer', 'resolve_scorer', 'autos_scores']
 
 # %% ../nbs/08_autos.ipynb #f54ed7aa
 @dataclass
@@ -79,6 +48,7 @@ def _standardize(x:torch.Tensor, groups:torch.Tensor)->torch.Tensor:
     var = torch.zeros_like(total).index_add_(0, groups, centred ** 2) / n
     return (centred / var.sqrt().clamp_min(1e-12)[groups]).float()
 
+# %% ../nbs/08_autos.ipynb #27949c71
 def weight_features(model:nn.Module, data:Data|None, features:Features=Features(),
                     seed:int=0,          # augmentation and order of the g0 pass
                     progress:bool=False,
@@ -137,41 +107,6 @@ def build_scorer_network(name:str, inputs:int, width:float=1.0, image_side:int=3
         return SCORER_NETWORKS[name](inputs, width, image_side)
 
 # %% ../nbs/08_autos.ipynb #978b6882
-@dataclass(frozen=True)
-class ScorerConfig:
-    "An AutoS scorer: the IRP run it learns from, its features, its network and its training."
-    irp:IRPConfig                  # the source of the surviving-score data set
-    features:Features=Features()   # the paper's (w0, g0)
-    network:str='mlp'              # a key of SCORER_NETWORKS
-    width:float=1.0                # the network's width multiplier
-    image_side:int=32              # the side of the pseudo-image of the 'resnet18' network
-    epochs:int|None=None           # None: the IRP profile's scorer_epochs
-    batch_size:int=1024
-    lr:float=1e-2                  # Adam's learning rate
-    holdout:float=0.1              # fraction of the weights held out for validation
-    split:str='weights'            # 'weights' (random weights) or 'layers' (random whole layers)
-    seed:int=0                     # split, initialization and shuffling
-    target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
-
-    def __post_init__(self):
-        if not isinstance(self.irp, IRPConfig): raise ValueError(f"irp must be an IRPConfig; got {self.irp!r}")
-        if not isinstance(self.features, Features): raise ValueError(f"features must be a Features; got {self.features!r}")
-        check_choice('scorer network', self.network, SCORER_NETWORKS); check_choice('split', self.split, ('weights', 'layers'))
-        check_choice('target', self.target, ('score', 'layer-rank'))
-        check_number('width', self.width, 0, low_open=True); check_int('image_side', self.image_side, 1)
-        if self.epochs is not None: check_int('epochs', self.epochs, 1)
-        check_int('batch_size', self.batch_size, 2); check_number('lr', self.lr, 0, low_open=True)
-        check_number('holdout', self.holdout, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights held out')
-        check_seed(self.seed)
-
-    @property
-    def num_epochs(self)->int: return self.irp.profile.scorer_epochs if self.epochs is None else self.epochs
-
-    @classmethod
-    def for_profile(cls, name:str, irp:dict|None=None, **kwargs)->ScorerConfig:
-        "The scorer of a named profile's IRP run (with IRP overrides in `irp`), with overrides."
-        return cls(IRPConfig.for_profile(name, **(irp or {})), **kwargs)
-
 def split_weights(layer:torch.Tensor, # each weight's layer index
                   holdout:float, split:str='weights', seed:int=0)->tuple[torch.Tensor, torch.Tensor]:
     "Indices of the training and the held-out weights."
@@ -192,12 +127,10 @@ def split_weights(layer:torch.Tensor, # each weight's layer index
 # %% ../nbs/08_autos.ipynb #3166184e
 class Scorer:
     "A trained AutoS network; called like a criterion, it scores the prunable weights of a model."
-    def __init__(self, network:nn.Module, config:ScorerConfig, metrics:dict|None=None, history:list|None=None):
-        self.network, self.config = network.eval(), config
+    def __init__(self, network:nn.Module, config:ScorerConfig, metrics:dict|None=None, history:list|None=None,
+                 key:str|None=None): # the key it is stored under (None for a scorer that was never stored)
+        self.network, self.config, self.key = network.eval(), config, key
         self.metrics, self.history = metrics or {}, history or []
-
-    @property
-    def key(self)->str: return run_key(self.config)
 
     @torch.no_grad()
     def predict(self, features:torch.Tensor, # weights x columns
@@ -244,6 +177,7 @@ def spearman(a:torch.Tensor, b:torch.Tensor)->float:
     from scipy.stats import spearmanr
     return float(spearmanr(a.double().numpy(), b.double().numpy()).statistic)
 
+# %% ../nbs/08_autos.ipynb #bca5e1f6
 def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tensor, held_idx:torch.Tensor,
          config:ScorerConfig, checkpoint:Path, store:Store, progress:bool)->tuple[list, int|None]:
     "Adam on the MSE, epoch by epoch with a resumable checkpoint; leaves the best epoch's weights in `network`; (history, epochs resumed after)."
@@ -278,19 +212,23 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
     network.load_state_dict(best['network'])
     return history, resumed_after
 
+# %% ../nbs/08_autos.ipynb #46ca8d03
+# one cell: the scorer's training, from its IRP run to its saved artifact, read top to bottom
 def train_scorer(config:ScorerConfig,
                  results:str|Path|Store|None=None, # results root or store; see autosparse.store
                  progress:bool=True)->Scorer:
     "Train AutoS on the surviving scores of the configured IRP run; a trained scorer is loaded, an interrupted one resumed."
-    store, key = Store.at(results), run_key(config)
+    check_choice('scorer network', config.network, SCORER_NETWORKS)  # before any work
+    store, described = Store.at(results), run_identity(config)
+    key = key_of(described)
     def work(folder):
         profile = config.irp.profile
-        data = profile.load_data()
+        data = load_profile_data(profile)
         run = run_irp(config.irp, data, store, progress)
         t0 = time.perf_counter()  # the scorer's own time starts after its IRP run
         dataset = surviving_scores(run, data, progress)
         target = dataset.score if config.target == 'score' else layer_rank(dataset.survival, dataset.layer)
-        source = profile.build_model(data, config.irp.seed)
+        source = build_profile_model(profile, data, config.irp.seed)
         same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient  # the data set's g0
         f = weight_features(source, data, config.features, config.irp.seed, progress,
                             g0=(dataset.g0, dataset.g0_loss) if same_pass else None)
@@ -303,28 +241,29 @@ def train_scorer(config:ScorerConfig,
         near90 = int((overlap.sparsity - 0.9).abs().idxmin())
         best = min(history, key=lambda h: h['held_mse'])
         abs_w0 = flatten_layers({n: p.detach().abs() for n, p in prunable_parameters(source).items()})
-        metrics = dict(irp=run_key(config.irp), held_mse=best['held_mse'], best_epoch=best['epoch'],
+        metrics = dict(irp=run.key, held_mse=best['held_mse'], best_epoch=best['epoch'],
                        held_spearman=spearman(predicted[held_idx], target[held_idx]),
                        abs_w0_spearman=spearman(abs_w0[held_idx], target[held_idx]),
                        irp_overlap_last=float(overlap.overlap.iloc[-1]), irp_overlap_near_90=float(overlap.overlap[near90]),
                        irp_sparsity_near_90=float(overlap.sparsity[near90]), g0_loss=f.g0_loss,
                        weights=len(target), held_out=len(held_idx))
-        save_scorer(Scorer(network, config, metrics, history), folder/'scorer.safetensors', store)
+        save_scorer(Scorer(network, config, metrics, history, key), folder/'scorer.safetensors', store)
         (folder/'train.pt').unlink(missing_ok=True)
         if progress: print(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
                            f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
         seconds = dict(features=features_seconds, training=seconds_spent(folder).get('training', 0.0))
         where = [] if resumed_after is None else [f"training after epoch {resumed_after} of {config.num_epochs}"]
         return dict(metrics, provenance=provenance(Execution.here(), 'fp32', seconds, where)), history, []
-    run_once(config, 'scorer', work, store, products=('scorer.safetensors',))
+    run_once(described, 'scorer', work, store, products=('scorer.safetensors',), config=config)
     return load_scorer(store.root/'scorer'/key/'scorer.safetensors')
 
+# %% ../nbs/08_autos.ipynb #05323d52
 def save_scorer(scorer:Scorer, path:str|Path,
                 store:Store|None=None, # records its checksum
                ):
     "Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as metadata."
     from safetensors.torch import save_file
-    meta = json.dumps(dict(config=asdict(scorer.config), key=scorer.key, irp_key=run_key(scorer.config.irp), metrics=scorer.metrics,
+    meta = json.dumps(dict(config=asdict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'), metrics=scorer.metrics,
                            history=scorer.history, version=autosparse.__version__), sort_keys=True)
     write = lambda tmp: save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata={'autosparse': meta})
     if store is not None: store.save_artifact(path, write); return
@@ -340,7 +279,7 @@ def load_scorer(path:str|Path)->Scorer:
     config = config_from_dict(ScorerConfig, meta['config'])
     network = build_scorer_network(config.network, len(config.features.inputs), config.width, config.image_side)
     network.load_state_dict(state)
-    return Scorer(network, config, meta['metrics'], meta['history'])
+    return Scorer(network, config, meta['metrics'], meta['history'], meta['key'])
 
 # %% ../nbs/08_autos.ipynb #831be0b8
 def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=None, progress:bool=False)->Scorer:
@@ -356,5 +295,4 @@ def autos_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:floa
     if scorer is None: raise ValueError("AutoS needs a trained scorer: pass scorer= (a Scorer, a saved scorer's path or a ScorerConfig)")
     return resolve_scorer(scorer, progress=progress)(model, data, seed, sparsity, progress)
 
-CRITERIA['autos'] = autos_scores
-LEARNED = {'autos': (ScorerConfig, train_scorer)}  # learned criterion -> (its configuration from an IRPConfig, learn(configuration, results, progress) -> its `scorer` option)
+AUTOS = Criterion('autos', autos_scores, needs_data=True, learner=train_scorer, configuration=ScorerConfig)  # learns from an IRP run

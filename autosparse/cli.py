@@ -10,20 +10,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import MAX_SEED, check_choice
-from .irp import IRPConfig, run_irp
+from .config import MAX_SEED, PROFILES, IRPConfig, check_choice, get_profile
+from .irp import run_irp
+from .registry import CRITERIA
+from .report import figures_dir
 from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
-from .criteria import CRITERIA
-from .store import ReadOnlyResults, figures_dir, project_root, results_root
-from .training import PROFILES, TrainingDiverged, get_profile, init_distributed
+from .store import ReadOnlyResults, atomic, project_root, results_root
+from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'parser',
-           'main']
+__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'refresh_readme_tables', 'headline', 'run_one', 'run_irp_rounds',
+           'run_pai_grid', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
-                ('ablation', {})]  # the paper's tables and ablations: notebook and parameters, in order
+                ('ablation', {}), ('densities', {}), ('diagnostics', {})]  # the notebooks and their parameters, in order
 
 def experiment_notebooks()->list[tuple[Path, dict]]:
     "The reproduction notebooks with their parameters, in order."
@@ -58,8 +59,21 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
                                             figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
                                             **params))
         done.append(out)
+    if profile == 'cpu' and figures is None: refresh_readme_tables()
     return done
 
+def refresh_readme_tables():
+    "Run nbs/index.ipynb again in place, so that its tables (and so README.md's, at `make readme`) show the new CSVs."
+    import nbformat
+    from nbclient import NotebookClient
+    path = project_root()/'nbs'/'index.ipynb'
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, kernel_name='python3', record_timing=False, resources=dict(metadata=dict(path=str(path.parent)))).execute()
+    for cell in nb.cells: cell.metadata = {k: v for k, v in cell.metadata.items() if k == 'tags'}
+    with atomic(path) as tmp: nbformat.write(nb, tmp)
+    print(f"refreshed the tables of {path.relative_to(project_root())}: `make readme` writes them into README.md")
+
+# %% ../nbs/13_cli.ipynb #7491d500
 def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
     "The source table of a reproduction: last-epoch accuracy (mean ± std over seeds) per PaI method and sparsity."
     summary = pd.read_csv(figures_dir(figures)/f'source-summary-{profile}.csv')
@@ -118,6 +132,7 @@ def _count(text:str)->int:
     if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
     return int(text)
 
+# %% ../nbs/13_cli.ipynb #79f57c88
 def parser()->argparse.ArgumentParser:
     "The `autosparse` command's arguments."
     top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP')
@@ -146,6 +161,7 @@ def parser()->argparse.ArgumentParser:
     irp.add_argument('--results', **results)
     return top
 
+# %% ../nbs/13_cli.ipynb #71b58602
 def main(argv:list[str]|None=None):
     "The `autosparse` command."
     p = parser()

@@ -5,7 +5,7 @@
 # %% ../nbs/06_criteria.ipynb #8f51285a
 from __future__ import annotations
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import copy, math
@@ -21,13 +21,11 @@ from .data import Batches, Data
 from .masks import PRUNABLE_LAYERS, Mask, check_sparsity, mask_from_scores, prunable_parameters
 
 # %% auto #0
-__all__ = ['Criterion', 'CRITERIA', 'ITERATIONS', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass',
-           'scoring_copy', 'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered',
-           'grasp_scores', 'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'score', 'prune']
+__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass', 'scoring_copy',
+           'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores',
+           'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
-Criterion = Callable[[nn.Module, 'Data | None', int, 'float | None'], dict]
-
 class Scores(dict):
     "Parameter name -> score tensor (higher keeps), with what the criterion reports about how it scored."
     def __init__(self, scores=(), details:dict|None=None):
@@ -69,6 +67,7 @@ def scoring_copy(model:nn.Module, dtype:torch.dtype|None):
         with untouched(model): yield model
     else: yield copy.deepcopy(model).to(dtype)
 
+# %% ../nbs/06_criteria.ipynb #76147195
 def initial_gradient(model:nn.Module,
                      data:Data|Batches,      # a data set (one pass over its training split) or the batches of a pass
                      batch_size:int=256,     # the official code's
@@ -136,6 +135,7 @@ def class_ordered(data:Data)->Data:
     return replace(data, train_x=data.train_x[order], train_y=data.train_y[order],
                    indices=None if data.indices is None else data.indices[order])
 
+# %% ../nbs/06_criteria.ipynb #ae3b314e
 def grasp_scores(model:nn.Module, data:Data, seed:int=0, sparsity:float|None=None,
                  images_per_class:int=10,  # the reference sample size
                  temperature:float=200.0,  # the reference temperature
@@ -170,7 +170,7 @@ def synflow_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:fl
     return {n: (p.detach() * g).abs().cpu() for (n, p), g in zip(params.items(), grads)}
 
 # %% ../nbs/06_criteria.ipynb #e8eaa5df
-def iterative_mask(criterion:str, model:nn.Module, sparsity:float, data:Data|None=None, seed:int=0,
+def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Data|None=None, seed:int=0,
                    iterations:int=100,          # K rounds
                    schedule:str='exponential',  # 'exponential' or 'linear' in density
                    scope:str='global', progress:bool=False,
@@ -180,10 +180,10 @@ def iterative_mask(criterion:str, model:nn.Module, sparsity:float, data:Data|Non
     check_choice('schedule', schedule, ('exponential', 'linear')); check_int('iterations', iterations, 1); check_sparsity(sparsity)
     density = 1 - sparsity
     masked, mask = copy.deepcopy(model), None
-    for k in tqdm(range(1, iterations + 1), desc=f'{criterion} rounds', disable=not progress, leave=False):
+    for k in tqdm(range(1, iterations + 1), desc=f'{criterion.name} rounds', disable=not progress, leave=False):
         step = 1 - (density ** (k / iterations) if schedule == 'exponential' else 1 - k / iterations * sparsity)
         step = sparsity if k == iterations else min(step, sparsity)
-        mask = mask_from_scores(score(criterion, masked, data, seed, step, **options), step, scope, within=mask)
+        mask = mask_from_scores(criterion.score(masked, data, seed, step, **options), step, scope, within=mask)
         mask.apply(masked)
     return mask
 
@@ -218,6 +218,7 @@ def _path_counts(model:nn.Module, input_shape:tuple, unit_mask:dict)->dict:
     for h in hooks: h.remove()
     return {n: x[0].sum(dim=tuple(range(1, x[0].dim()))) if x[0].dim() > 1 else x[0] for n, x in inputs.items()}
 
+# %% ../nbs/06_criteria.ipynb #b03beb1e
 def _balance_layer(paths:torch.Tensor,  # effective paths into each input channel
                    out_channels:int, kernel:int, budget:int, alpha:float, beta:float,
                    max_nodes:int, gap:float)->tuple[torch.Tensor, dict]:
@@ -242,6 +243,7 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
     status = dict(status=problem.status, gap=float(info.mip_gap), nodes=int(info.mip_node_count))
     return torch.from_numpy(np.rint(M.value).astype(np.int64)).T.clamp(0, kernel), status
 
+# %% ../nbs/06_criteria.ipynb #4ca8e9e7
 def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
                input_shape:tuple|None=None,  # one input's shape; default: the data set's
                alpha:float=0.7, beta:float=0.001,
@@ -275,43 +277,55 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
     return Scores({n: plan[n].float() + 0.5 * params[n].detach().abs().cpu() / params[n].detach().abs().max().clamp_min(1e-12)
                    for n in params}, details=dict(npb=solves))
 
-# %% ../nbs/06_criteria.ipynb #06e4bd12
-CRITERIA:dict[str, Criterion] = {'random': random_scores, 'magnitude': magnitude_scores, 'snip': snip_scores,
-                                 'grasp': grasp_scores, 'synflow': synflow_scores, 'npb': npb_scores}
-
 # %% ../nbs/06_criteria.ipynb #8e1f38b7
-def score(criterion:str,          # a key of CRITERIA
-          model:nn.Module,        # at initialization
-          data:Data|None=None,    # for data-dependent criteria
-          seed:int=0,             # for criteria that draw at random
-          sparsity:float|None=None, # the target, for criteria that plan a mask (NPB)
-          **options,              # the criterion's own keyword arguments (e.g. SNIP's images_per_class, AutoS's scorer)
-         )->dict:
-    "One score per prunable weight of `model`, by criterion name."
-    check_choice('criterion', criterion, CRITERIA); check_seed(seed)
-    if not prunable_parameters(model):
-        raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
-    scores = CRITERIA[criterion](model, data, seed, sparsity, **options)
-    params = prunable_parameters(model)
-    if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
-        raise RuntimeError(f"criterion {criterion!r} did not score every prunable weight in the model's shape")
-    return scores
+# one cell: a class reads whole: a criterion's record, its scoring and its pruning
+@dataclass(frozen=True)
+class Criterion:
+    "A pruning criterion: how it scores every prunable weight, and how it is applied."
+    name:str
+    scores:Callable                  # scores(model, data, seed, sparsity, **options) -> {parameter name: score}, higher keeps
+    iterations:int=1                 # rounds it prunes in by default, rescoring the masked network each round
+    needs_data:bool=False            # whether it needs a data set (the data-free ones take an input shape or data)
+    learner:Callable|None=None       # a learned criterion's: learner(configuration, results, progress) -> its `scorer` option
+    configuration:Callable|None=None # a learned criterion's: configuration(IRPConfig) -> what it learns from that IRP run
 
-ITERATIONS = {'synflow': 100}  # rounds a criterion is applied in by default (one shot otherwise)
+    @property
+    def learned(self)->bool: return self.learner is not None
 
-def prune(criterion:str, model:nn.Module,
-          sparsity:float,         # fraction of prunable weights to remove
-          data:Data|None=None, seed:int=0,
-          scope:str='global',     # see mask_from_scores
-          iterations:int|None=None, # rounds of iterative pruning; None: ITERATIONS' default for the criterion, else 1
-          **options,              # passed to the criterion
-         )->Mask:
-    "The mask of a criterion at a sparsity, in one shot or iteratively."
-    check_choice('criterion', criterion, CRITERIA); check_sparsity(sparsity)
-    iterations = ITERATIONS.get(criterion, 1) if iterations is None else iterations
-    check_int('iterations', iterations, 1)
-    if iterations > 1: return iterative_mask(criterion, model, sparsity, data, seed, iterations, scope=scope, **options)
-    scores = score(criterion, model, data, seed, sparsity, **options)
-    mask = mask_from_scores(scores, sparsity, scope)
-    mask.details = getattr(scores, 'details', {})
-    return mask
+    def score(self, model:nn.Module,       # at initialization
+              data:Data|None=None,         # for data-dependent criteria
+              seed:int=0,                  # for criteria that draw at random
+              sparsity:float|None=None,    # the target, for criteria that plan a mask (NPB, learned densities)
+              **options,                   # the criterion's own keyword arguments (SNIP's images_per_class, AutoS's scorer)
+             )->dict:
+        "One score per prunable weight of `model`."
+        check_seed(seed)
+        params = prunable_parameters(model)
+        if not params: raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
+        if self.needs_data and data is None: raise ValueError(f"criterion {self.name!r} needs data: pass a data set")
+        scores = self.scores(model, data, seed, sparsity, **options)
+        if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
+            raise RuntimeError(f"criterion {self.name!r} did not score every prunable weight in the model's shape")
+        return scores
+
+    def prune(self, model:nn.Module,
+              sparsity:float,              # fraction of prunable weights to remove
+              data:Data|None=None, seed:int=0,
+              scope:str='global',          # see mask_from_scores
+              iterations:int|None=None,    # rounds of iterative pruning; None: the criterion's default
+              **options,                   # passed to the criterion
+             )->Mask:
+        "The criterion's mask at a sparsity, in one shot or iteratively."
+        check_sparsity(sparsity)
+        iterations = self.iterations if iterations is None else iterations
+        check_int('iterations', iterations, 1)
+        if iterations > 1: return iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **options)
+        scores = self.score(model, data, seed, sparsity, **options)
+        mask = mask_from_scores(scores, sparsity, scope)
+        mask.details = getattr(scores, 'details', {})
+        return mask
+
+# %% ../nbs/06_criteria.ipynb #8bc41260
+BASELINES = (Criterion('random', random_scores), Criterion('magnitude', magnitude_scores),
+             Criterion('snip', snip_scores, needs_data=True), Criterion('grasp', grasp_scores, needs_data=True),
+             Criterion('synflow', synflow_scores, iterations=100), Criterion('npb', npb_scores))

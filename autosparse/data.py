@@ -36,6 +36,7 @@ class DatasetMissing(FileNotFoundError):
     "A data set is not on disk and may not (or could not) be downloaded."
 
 # %% ../nbs/02_data.ipynb #5c116144
+# one cell: a class reads whole: the data set, its subset, its batches and its fingerprint
 @dataclass
 class Data:
     "A classification data set held in memory, with its normalization and augmentation."
@@ -127,6 +128,7 @@ def random_flip(x:torch.Tensor, generator:torch.Generator)->torch.Tensor:
     flip = torch.rand(len(x), generator=generator) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
+# %% ../nbs/02_data.ipynb #ea28eeb7
 class Batches:
     "Minibatches `(x, y)` of a `Data` split: scaled, augmented and normalized float inputs."
     def __init__(self, data:Data, train:bool=True, batch_size:int=128, seed:int=0, augment:bool=False,

@@ -6,23 +6,26 @@
 from __future__ import annotations
 import functools, math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from .autos import LEARNED, Features, Scorer, ScorerConfig, train_scorer
-from .config import check_choice, check_int, check_number
+from .autos import Scorer, train_scorer
+from .config import WITHIN, DensityConfig
+from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores
 from .data import Data
-from .irp import IRPConfig, run_irp
+from .irp import run_irp
 from .masks import count_to_remove, prunable_parameters
-from .criteria import CRITERIA, ITERATIONS, magnitude_scores, random_scores, snip_scores, synflow_scores
+from .store import Store
+from .training import build_profile_model, load_profile_data
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN', 'DENSITY_CRITERIA', 'layer_descriptors', 'DensityConfig', 'logit',
-           'fit_ridge', 'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density',
-           'layer_density_scores']
+__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'DENSITY_CRITERIA', 'layer_descriptors', 'logit', 'fit_ridge',
+           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'layer_density_scores',
+           'density_criterion']
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -41,29 +44,6 @@ def layer_descriptors(model:nn.Module)->pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_density.ipynb #79856404
-WITHIN = ('magnitude', 'random', 'snip', 'synflow', 'autos')
-
-@dataclass(frozen=True)
-class DensityConfig:
-    "A learned layer-density criterion: the IRP run it learns from, its density model, and how it picks weights."
-    irp:IRPConfig                 # the source run
-    model:str='ridge'             # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
-    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow' or 'autos' (a scorer of the within-layer survival rank)
-    penalty:float=1.0             # the ridge's L2 penalty (on standardized descriptors)
-    min_per_output:float=1.0      # each layer keeps at least this many weights per output unit (0: no floor)
-    rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
-
-    def __post_init__(self):
-        if not isinstance(self.irp, IRPConfig): raise ValueError(f"irp must be an IRPConfig; got {self.irp!r}")
-        check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN)
-        check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
-        if self.rounds is not None: check_int('rounds', self.rounds, 1, self.irp.num_rounds)
-
-    @property
-    def within_scorer(self)->ScorerConfig:
-        "The scorer of `within='autos'`: scale-free features, trained on the within-layer rank of survival."
-        return ScorerConfig(self.irp, Features(mode='train', standardize='layer'), target='layer-rank')
-
 def logit(p): return np.log(p) - np.log1p(-p)
 
 def _design(phi:np.ndarray, # layers x descriptors, standardized
@@ -116,6 +96,7 @@ def scores_with_budgets(within:dict,  # parameter name -> scores that rank the w
     return out
 
 # %% ../nbs/09_density.ipynb #a50b1ed0
+# one cell: a class reads whole: the fitted model, its budgets and its scores
 @dataclass
 class LayerDensity:
     "A fitted layer-density model with its rule for the weights inside a layer; called like a criterion, it scores a model."
@@ -151,30 +132,33 @@ class LayerDensity:
 
     def within_scores(self, model:nn.Module, data:Data|None, seed:int, progress:bool=False)->dict:
         "How the weights rank inside their layers."
-        rule = self.config.within
-        if rule == 'magnitude': return magnitude_scores(model)
-        if rule == 'random': return random_scores(model, seed=seed)
-        if rule == 'snip': return snip_scores(model, data, seed)
-        if rule == 'synflow': return synflow_scores(model, data, seed)
-        return self.within_scorer(model, data, seed, progress=progress)
+        if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
+        return WITHIN_SCORES[self.config.within](model, data, seed)
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False)->dict:
         if sparsity is None: raise ValueError("a layer-density criterion plans a mask for a given sparsity: pass sparsity")
         return scores_with_budgets(self.within_scores(model, data, seed, progress), self.budgets(model, sparsity))
 
+# %% ../nbs/09_density.ipynb #0343d8d8
 def _clamped(rows:pd.DataFrame)->np.ndarray:
     "A layer's densities kept off 0 and 1 by half a weight, so that their logits are finite."
     return np.clip(rows.density.to_numpy(), 0.5 / rows.weights.to_numpy(), 1 - 0.5 / rows.weights.to_numpy())
 
-@functools.lru_cache(maxsize=32)
+WITHIN_SCORES = {'magnitude': magnitude_scores, 'random': random_scores, 'snip': snip_scores, 'synflow': synflow_scores}  # the rules but 'autos'
+
 def fit_layer_density(config:DensityConfig,
                       results=None,              # results root or store of the IRP run; see autosparse.store
                       progress:bool=True)->LayerDensity:
     "Fit the layer-density model of `config` on its IRP run (run or read back), with its within-layer rule."
+    return _fitted(config, Store.at(results).root, progress)
+
+@functools.lru_cache(maxsize=32)
+def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
+    "`fit_layer_density`, kept for the last 32 configurations and results roots of the process."
     profile = config.irp.profile
-    data = profile.load_data()
-    run = run_irp(config.irp, data, results, progress)
-    source = layer_descriptors(profile.build_model(data, config.irp.seed))
+    data = load_profile_data(profile)
+    run = run_irp(config.irp, data, root, progress)
+    source = layer_descriptors(build_profile_model(profile, data, config.irp.seed))
     irp = run.layers[run.layers['round'] < (config.rounds or config.irp.num_rounds)][['round', 'layer', 'weights', 'kept', 'density']].merge(
         run.rounds[['round', 'density']].rename(columns={'density': 'global_density'}), on='round')
     phi = source[list(DESCRIPTORS)].to_numpy()
@@ -182,7 +166,7 @@ def fit_layer_density(config:DensityConfig,
     rows = irp.merge(source, on=['layer', 'weights'])
     coef = fit_ridge(_design((rows[list(DESCRIPTORS)].to_numpy() - mean) / std, logit(rows.global_density.to_numpy())),
                      logit(_clamped(rows)), config.penalty) if config.model == 'ridge' else None
-    within = train_scorer(config.within_scorer, results, progress) if config.within == 'autos' else None
+    within = train_scorer(config.within_scorer, root, progress) if config.within == 'autos' else None
     return LayerDensity(config, source, irp, mean, std, coef, within)
 
 # %% ../nbs/09_density.ipynb #fc0a9734
@@ -197,8 +181,10 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
         raise ValueError(f"this criterion picks weights by {within}, its density model by {scorer.config.within}")
     return scorer(model, data, seed, sparsity, progress)
 
-DENSITY_CRITERIA = {f'irp-layers+{rule}': rule for rule in WITHIN}  # criterion name -> its rule inside a layer
-for _name, _rule in DENSITY_CRITERIA.items():
-    CRITERIA[_name] = functools.partial(layer_density_scores, within=_rule)
-    LEARNED[_name] = (functools.partial(DensityConfig, within=_rule), fit_layer_density)
-ITERATIONS['irp-layers+synflow'] = ITERATIONS['synflow']  # like SynFlow, rescored on the masked network as it prunes
+def density_criterion(rule:str)->Criterion:
+    "The learned-density criterion that picks weights inside a layer by `rule` (one of WITHIN)."
+    return Criterion(f'irp-layers+{rule}', functools.partial(layer_density_scores, within=rule),
+                     iterations=100 if rule == 'synflow' else 1, needs_data=rule in ('snip', 'autos'),
+                     learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
+
+DENSITY_CRITERIA = tuple(density_criterion(rule) for rule in WITHIN)

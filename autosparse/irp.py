@@ -6,7 +6,6 @@
 from __future__ import annotations
 import contextlib, json, time
 from dataclasses import dataclass, asdict
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -14,66 +13,16 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import Execution, check_choice, check_int, check_number, check_seed, default_device, identity, provenance, run_key
+from .config import Execution, IRPConfig, default_device, is_main_process, key_of, provenance
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import initial_gradient, score
-from .training import Profile, get_profile, precision_used, train
-from .store import ReadOnlyResults, Store, add_seconds, atomic, is_main_process, run_lock, seconds_spent, write_config
+from .criteria import initial_gradient, magnitude_scores, snip_scores
+from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
+from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'IRP_CRITERIA', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores',
-           'surviving_scores', 'save_surviving_scores', 'load_surviving_scores', 'plot_irp']
-
-# %% ../nbs/07_irp.ipynb #74e3c610
-SCHEDULES = ('linear-count', 'geometric')
-
-def round_sparsities(rounds:int,            # E
-                     final_density:float,   # d, the density after the last round
-                     schedule:str='linear-count',
-                    )->list:
-    "The sparsity after each of the E rounds."
-    check_int('rounds', rounds, 1); check_choice('schedule', schedule, SCHEDULES)
-    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
-    d = Fraction(repr(float(final_density)))
-    if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
-    return [1 - final_density ** (r / rounds) for r in range(1, rounds)] + [1 - d]
-
-# %% ../nbs/07_irp.ipynb #fae688d1
-IRP_CRITERIA = ('magnitude', 'snip')  # what an IRP round may prune by
-
-@dataclass(frozen=True)
-class IRPConfig:
-    "One iterative rewind pruning run."
-    profile:Profile                 # data, model, width and the per-round recipe
-    seed:int=0                      # initialization and data order
-    rounds:int|None=None            # E; None: the profile's irp_rounds
-    final_density:float=0.01        # density after the last round
-    schedule:str='linear-count'     # 'linear-count' or 'geometric'
-    criterion:str='magnitude'       # per-round criterion from autosparse.criteria.CRITERIA: 'magnitude' or 'snip'
-    order:str='official'            # 'official' (round 0 prunes the initial network) or 'lottery' (train dense first)
-    rewind:str='weights'            # 'weights' (prunable weights to w0), 'init' (whole state) or 'epoch'
-    rewind_epoch:int=0              # with rewind='epoch': the epoch of the first training to rewind to
-    gradient:str='sum'              # g0 of the surviving-score data set: 'sum' or 'mean' over batches
-
-    def __post_init__(self):
-        if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
-        check_seed(self.seed)
-        if self.rounds is not None: check_int('rounds', self.rounds, 1)
-        check_choice('criterion', self.criterion, IRP_CRITERIA); check_choice('order', self.order, ('official', 'lottery'))
-        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
-        check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
-        round_sparsities(self.num_rounds, self.final_density, self.schedule)
-
-    @property
-    def num_rounds(self)->int: return self.profile.irp_rounds if self.rounds is None else self.rounds
-
-    def sparsities(self)->list: return round_sparsities(self.num_rounds, self.final_density, self.schedule)
-
-    @classmethod
-    def for_profile(cls, name:str, **kwargs)->IRPConfig:
-        "The configuration of a named profile, with overrides."
-        return cls(get_profile(name), **kwargs)
+__all__ = ['ROUND_SCORES', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores', 'save_surviving_scores',
+           'load_surviving_scores', 'plot_irp']
 
 # %% ../nbs/07_irp.ipynb #b4e05a7f
 @torch.no_grad()
@@ -89,6 +38,8 @@ def rewind(model:nn.Module, mask:Mask, mode:str,
     mask.apply(model)
 
 # %% ../nbs/07_irp.ipynb #a8503c0b
+ROUND_SCORES = {'magnitude': magnitude_scores, 'snip': snip_scores}  # the criterion of an IRP round (IRPConfig.criterion)
+
 def _round_seed(seed:int, round_:int)->int:
     return int(np.random.SeedSequence([seed, 1 + round_]).generate_state(1)[0])
 
@@ -96,6 +47,7 @@ def _round_seed(seed:int, round_:int)->int:
 class IRPRun:
     "A finished IRP run: its folder, per-round results and masks."
     config:IRPConfig
+    key:str                 # the run's key (its folder's name)
     folder:Path
     rounds:pd.DataFrame     # per round: round, density, sparsity, last_acc, best_acc, best_epoch
     layers:pd.DataFrame     # per round and layer: kept weights and density
@@ -113,20 +65,23 @@ def run_irp(config:IRPConfig,
             progress:bool=True,
            )->IRPRun:
     "Iterative rewind pruning, resumable round by round; each round's record goes to the store."
-    store, key = Store.at(results), run_key(config)
+    store, described = Store.at(results), run_identity(config)
+    key = key_of(described)
     folder = store.root/'irp'/key
     if store.read_only:
         missing = [r for r in range(config.num_rounds) if store.get(f'{key}-round-{r:02d}') is None]
         if missing: raise ReadOnlyResults(f"results root {store.root} is read-only and IRP run {key} lacks rounds {missing}")
     writer = is_main_process() and not store.read_only  # under torchrun, rank 0 locks and writes
     with run_lock(folder) if writer else contextlib.nullcontext():
-        if writer: write_config(folder, key, config, identity(config))
-        return _run_irp(config, data or config.profile.load_data(), store, folder, key, progress)
+        if writer: write_config(folder, key, config, described)
+        return _run_irp(config, data or load_profile_data(config.profile), store, folder, described, progress)
 
-def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, key:str, progress:bool)->IRPRun:
+# %% ../nbs/07_irp.ipynb #7ad79994
+# one cell: the rounds of IRP, read top to bottom
+def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:dict, progress:bool)->IRPRun:
     "The rounds of `run_irp`, under its lock."
-    profile = config.profile
-    model = profile.build_model(data, config.seed)
+    profile, key = config.profile, key_of(described)
+    model = build_profile_model(profile, data, config.seed)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     execution, precision = Execution.here(), precision_used(profile.recipe, default_device())
     mask, point_file = Mask.ones(model), folder/'rewind-point.pt'
@@ -153,7 +108,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, key:str, pro
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
-            pruned = mask_from_scores(score(config.criterion, model, data, config.seed), sparsity, within=previous)
+            pruned = mask_from_scores(ROUND_SCORES[config.criterion](model, data, config.seed), sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned
         mask = saved_or_computed_mask(round_dir/'mask.safetensors', compute, model, store)
@@ -170,11 +125,11 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, key:str, pro
                           last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
                           provenance=provenance(execution, precision, seconds, where))
             if is_main_process():
-                store.put(round_key, 'irp-round', dict(irp=identity(config), round=r), record, result.history,
+                store.put(round_key, 'irp-round', dict(irp=described, round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))
         records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
         masks.append(mask); layer_rows.append(report.assign(round=r))
-    return IRPRun(config, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
+    return IRPRun(config, key, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
 
 # %% ../nbs/07_irp.ipynb #8e27e94d
 @dataclass
@@ -200,13 +155,14 @@ class SurvivingScores:
         "Split a flat per-weight tensor into {layer name: tensor of the layer's shape}."
         return unflatten_layers(values, dict(self.layers))
 
+# %% ../nbs/07_irp.ipynb #37a0934c
 def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->SurvivingScores:
     "The surviving-score data set of a finished run, computed once and saved in its folder (checked when read)."
     path = run.folder/'surviving-scores.safetensors'
     if run.store.artifact_ok(path): return load_surviving_scores(path)
     config = run.config
-    data = data or config.profile.load_data()
-    model = config.profile.build_model(data, config.seed)
+    data = data or load_profile_data(config.profile)
+    model = build_profile_model(config.profile, data, config.seed)
     params = prunable_parameters(model)
     grads, loss = initial_gradient(model, data, reduction=config.gradient, seed=config.seed, progress=progress)
     survival = run.survival()
@@ -216,7 +172,7 @@ def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->Survi
         survival=torch.cat([survival[n].flatten() for n in params]),
         layer=torch.cat([torch.full((p.numel(),), i, dtype=torch.int16) for i, p in enumerate(params.values())]),
         layers=[[n, list(p.shape)] for n, p in params.items()], rounds=config.num_rounds, g0_loss=loss,
-        config=json.loads(json.dumps(dict(hash=run_key(config), **asdict(config)))),
+        config=json.loads(json.dumps(dict(hash=run.key, **asdict(config)))),
         results=json.loads(run.rounds.to_json(orient='records')))
     save_surviving_scores(scores, path, run.store)
     return scores

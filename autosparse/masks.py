@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import check_number
-from .store import Store, atomic, distributed_world, is_main_process, say
+from .config import check_number, distributed_world, is_main_process
+from .store import Store, atomic, say
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask', 'mask_from_scores',
@@ -48,6 +48,7 @@ def count_to_remove(n:int,          # number of weights
     return math.floor(_decimal(sparsity) * n)
 
 # %% ../nbs/04_masks.ipynb #75033cd6
+# one cell: a class reads whole: the one mask type
 class Mask(dict):
     "Parameter name -> boolean keep-tensor, for the prunable weights of one model."
     def __init__(self, *args,
@@ -210,6 +211,7 @@ def _saved_mask(path:Path, store:Store|None)->Mask|None:
         return None
     return mask
 
+# %% ../nbs/04_masks.ipynb #e363ab70
 def saved_or_computed_mask(path:str|Path,  # where the mask is saved
                            compute,         # compute() -> Mask, called when no intact mask is saved there
                            model:nn.Module, # gives the other ranks of a distributed run the mask's shapes

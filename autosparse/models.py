@@ -43,6 +43,7 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
+# %% ../nbs/03_models.ipynb #055175b8
 class ResNet(nn.Module):
     "CIFAR-style ResNet: 3x3 stem, no max-pool, stages of basic blocks, average pool, one linear classifier."
     def __init__(self, input_shape:tuple,   # (channels, height, width) of one input
@@ -80,6 +81,7 @@ def resnet32(input_shape, num_classes, width=1.0):
     "ResNet-32: 3 stages of 5 blocks."
     return ResNet(input_shape, num_classes, (5, 5, 5), (16, 32, 64), width)
 
+# %% ../nbs/03_models.ipynb #e9a1475d
 def resnet56(input_shape, num_classes, width=1.0):
     "ResNet-56: 3 stages of 9 blocks."
     return ResNet(input_shape, num_classes, (9, 9, 9), (16, 32, 64), width)

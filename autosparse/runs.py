@@ -5,52 +5,53 @@
 # %% ../nbs/11_runs.ipynb #ce08c4f0
 from __future__ import annotations
 import functools, time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import (MAX_SEED, Execution, check_choice, check_int, check_seed, default_device, identity,
-                               provenance, run_key)
-from .store import Store, add_seconds, is_main_process, run_lock, run_once, seconds_spent, write_config
+from .config import (MAX_SEED, DensityConfig, Execution, IRPConfig, Profile, ScorerConfig, check_choice, check_int,
+                               check_seed, default_device, describe as describe_config, get_profile, is_main_process, key_of,
+                               provenance)
 from .data import Data
 from .masks import check_sparsity, saved_or_computed_mask, shuffle_within_layers
-from .criteria import CRITERIA, prune
-from .autos import LEARNED, ScorerConfig
-from .density import DensityConfig
-from .irp import IRPConfig
-from .training import PROFILES, Profile, get_profile, precision_used, train
+from .registry import CRITERIA, criterion, prune
+from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
+from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint, run_identity,
+                                 run_key, train)
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'REPRODUCTIONS', 'PaIRun', 'learn', 'profile_data', 'train_pai', 'run_pai',
-           'GridError', 'describe', 'run_grid', 'pai_grid', 'Reproduction', 'get_reproduction', 'summarize',
-           'plot_accuracy']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'train_pai', 'run_pai', 'GridError',
+           'describe', 'run_grid', 'pai_grid']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
+
 REINIT_SEED = 10_000                     # a re-initialized run trains from the initialization of seed + REINIT_SEED
 
+# %% ../nbs/11_runs.ipynb #92a924cb
 @dataclass(frozen=True)
 class PaIRun:
     "One network pruned at initialization and trained."
     profile:Profile
-    criterion:str='random'  # a key of autosparse.criteria.CRITERIA; ignored at sparsity 0
+    criterion:str='random'  # a key of autosparse.registry.CRITERIA; ignored at sparsity 0
     sparsity:float=0.0      # fraction of prunable weights removed before training; 0 is the dense network
     seed:int=0              # initialization, scoring and data order
-    scorer:ScorerConfig|DensityConfig|None=None # a learned criterion's configuration (see LEARNED); None: learned from this profile's IRP run at seed 0
+    scorer:ScorerConfig|DensityConfig|None=None # a learned criterion's configuration; None: learned from this profile's IRP run at seed 0
     check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
 
     def __post_init__(self):
         if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
-        check_choice('criterion', self.criterion, CRITERIA); check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS)
+        learned = criterion(self.criterion).learned
+        check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS)
         check_seed(self.seed)
         if self.check == 'reinit': check_int('seed', self.seed, 0, MAX_SEED - REINIT_SEED)  # its re-initialization's seed is seed + REINIT_SEED
         if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
-        if self.scorer is not None and self.criterion not in LEARNED:
-            raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(LEARNED)} take a scorer")
-        if self.criterion in LEARNED and self.scorer is None:
-            object.__setattr__(self, 'scorer', LEARNED[self.criterion][0](IRPConfig(self.profile)))
+        if self.scorer is not None and not learned:
+            raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(n for n, c in CRITERIA.items() if c.learned)} take a scorer")
+        if learned and self.scorer is None:
+            object.__setattr__(self, 'scorer', CRITERIA[self.criterion].configuration(IRPConfig(self.profile)))
 
     @property
     def method(self)->str: return 'dense' if self.sparsity == 0 else self.criterion
@@ -58,36 +59,37 @@ class PaIRun:
     @property
     def learns(self)->bool:
         "Whether the run's criterion learns something first (from `scorer`)."
-        return self.criterion in LEARNED and self.sparsity > 0
+        return CRITERIA[self.criterion].learned and self.sparsity > 0
 
     def keyed(self)->PaIRun:
         "The configuration the run's key is computed from: itself, except that a dense run's criterion does not count."
         return PaIRun(self.profile, 'random', 0.0, self.seed) if self.sparsity == 0 else self
 
     def key(self, execution:Execution|None=None)->str:
-        "The run's key (see autosparse.config.run_key), computed where it runs (default: this process)."
+        "The run's key (see autosparse.training.run_key), computed where it runs (default: this process)."
         return run_key(self.keyed(), execution)
 
 # %% ../nbs/11_runs.ipynb #e4500c9a
 def learn(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
     "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
-    return LEARNED[run.criterion][1](run.scorer, results, progress) if run.learns else None
+    return CRITERIA[run.criterion].learner(run.scorer, results, progress) if run.learns else None
 
-def profile_data(profile:Profile, data:Data|None=None)->Data:
+def checked_data(profile:Profile, data:Data|None=None)->Data:
     "The profile's data set, or `data` after checking that it is that data set (the run's key says which data it trains on)."
-    if data is None: return profile.load_data()
-    if data.fingerprint() != profile.fingerprint()['data']:
-        raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile.fingerprint()['data']['name']})")
+    if data is None: return load_profile_data(profile)
+    if data.fingerprint() != profile_fingerprint(profile)['data']:
+        raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile_fingerprint(profile)['data']['name']})")
     return data
 
+# %% ../nbs/11_runs.ipynb #59fc0b08
 def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
               results:str|Path|Store|None=None, progress:bool=True,
               learned=None,                    # what the criterion learned; None: learned (or read back) here
              )->tuple[dict, list, list]:
     "Prune at initialization and train: the run's record, history and per-layer kept counts (not stored)."
-    store, d = Store.at(results), profile_data(run.profile, data)
-    model = run.profile.build_model(d, run.seed)  # scored at its initialization
+    store, d = Store.at(results), checked_data(run.profile, data)
+    model = build_profile_model(run.profile, d, run.seed)  # scored at its initialization
     if learned is None and is_main_process(): learned = learn(run, store, progress)  # under torchrun, rank 0 prunes
     def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
         t0 = time.perf_counter()
@@ -96,7 +98,7 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
         add_seconds(folder, 'scoring', time.perf_counter() - t0)
         return mask
     mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model, store) if run.sparsity > 0 else None
-    if run.check == 'reinit': model = run.profile.build_model(d, run.seed + REINIT_SEED)
+    if run.check == 'reinit': model = build_profile_model(run.profile, d, run.seed + REINIT_SEED)
     result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
                    progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
@@ -112,28 +114,31 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
                   provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
     return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
 
+# %% ../nbs/11_runs.ipynb #5a8fb922
 def run_pai(run:PaIRun,
             data:Data|None=None,        # default: the profile's data set
             results:str|Path|Store|None=None, # results root or store; see autosparse.store
-            progress:bool=True)->dict:
+            progress:bool=True,
+            described:dict|None=None,   # the run's identity, when the caller computed it already
+           )->dict:
     "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
     store = Store.at(results)
-    return run_once(run.keyed(), 'pai', lambda folder: train_pai(run, folder, data, store, progress), store)
+    return run_once(described or run_identity(run.keyed()), 'pai', lambda folder: train_pai(run, folder, data, store, progress),
+                    store, config=run.keyed())
 
 BACKENDS = ('local', 'ray')
 
 class GridError(RuntimeError):
-    "Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, exception) pairs."
+    "Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, key, exception) triples."
     def __init__(self, failures:list, total:int):
         self.failures = failures
-        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {describe(r)}: {e!r}" for r, e in failures))
+        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {describe(r, k)}: {e!r}" for r, k, e in failures))
 
-def describe(run:PaIRun)->str:
-    "A run's configuration on one line."
-    scorer = f", learned {run_key(run.scorer)}" if run.scorer is not None else ''
-    return (f"{run.profile.name} {run.method} sparsity {run.sparsity} seed {run.seed} check {run.check}{scorer} "
-            f"(key {run.key()})")
+def describe(run:PaIRun, key:str|None=None)->str:
+    "A run on one line: its configuration and its key."
+    return f"{describe_config(run.keyed(), always=('criterion',) if run.sparsity > 0 else ())} (key {key or run.key()})"
 
+# %% ../nbs/11_runs.ipynb #c3820a0f
 def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
              results:str|Path|None=None, progress:bool=True,
              backend:str='local',        # 'local': one run after another in this process; 'ray': Ray tasks in parallel
@@ -146,8 +151,9 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
     store = Store.at(results)
     # on CPUs a run's numbers depend on its thread count: a Ray task's is cpus_per_run, and so is its key's
     execution = Execution.here(threads=cpus_per_run if backend == 'ray' else None)
-    keys = [r.key(execution) for r in runs]
-    pending = list({k: r for k, r in zip(keys, runs) if store.get(k) is None}.values())
+    described = [run_identity(r.keyed(), execution) for r in runs]   # each run's identity and key, computed once
+    keys = [key_of(d) for d in described]
+    pending = list({k: (r, d) for k, r, d in zip(keys, runs, described) if store.get(k) is None}.values())
     finished = len(set(keys)) - len(pending)
     if progress and finished and pending: print(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
     if backend == 'local': failures = _run_local(pending, store, progress)
@@ -155,24 +161,26 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
     if failures: raise GridError(failures, len(pending))
     return store.records(keys)
 
-def _report(run:PaIRun, error:Exception):
-    print(f"failed: {describe(run)}: {error!r}", flush=True)
+def _report(run:PaIRun, key:str, error:Exception):
+    print(f"failed: {describe(run, key)}: {error!r}", flush=True)
 
 def _run_local(pending:list, store:Store, progress:bool)->list:
-    "The runs one after another in this process; the failures."
+    "The runs (with their identities) one after another in this process; the failures."
     data, failures = {}, []
-    for run in tqdm(pending, desc='runs', disable=not progress):
+    for run, described in tqdm(pending, desc='runs', disable=not progress):
         try:
-            if run.profile not in data: data[run.profile] = run.profile.load_data()
-            run_pai(run, data[run.profile], store, progress)
-        except Exception as e: failures.append((run, e)); _report(run, e)
+            if run.profile not in data: data[run.profile] = load_profile_data(run.profile)
+            run_pai(run, data[run.profile], store, progress, described)
+        except Exception as e: failures.append((run, key_of(described), e)); _report(run, key_of(described), e)
     return failures
+
+# %% ../nbs/11_runs.ipynb #237ea1d6
 def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int,
              source:IRPConfig|None=None, # the IRP run the learned criteria learn from; None: this profile's at seed 0
             )->list:
     "The dense run and every (criterion, sparsity) of every seed, seeds sharing initializations across methods."
     p = get_profile(profile) if isinstance(profile, str) else profile
-    learned = lambda c: LEARNED[c][0](source) if source is not None and c in LEARNED else None
+    learned = lambda c: criterion(c).configuration(source) if source is not None and criterion(c).learned else None
     return [r for seed in range(seeds) for r in
             [PaIRun(p, seed=seed)] + [PaIRun(p, c, s, seed, learned(c)) for s in sparsities for c in criteria]]
 
@@ -194,20 +202,21 @@ def _learn_task(run:PaIRun, results:str, threads:int):
 @functools.lru_cache(maxsize=4)
 def _worker_data(profile:Profile)->Data:
     "A profile's data set, loaded once per Ray worker process (a worker runs many tasks)."
-    return profile.load_data()
+    return load_profile_data(profile)
 
-def _train_task(run:PaIRun, results:str, execution:Execution, learned):
+def _train_task(run:PaIRun, results:str, execution:Execution, described:dict, learned):
     "A Ray task: one run in its locked folder under the shared results root; its record, history, layers and store writes."
     import torch
     if execution.threads: torch.set_num_threads(execution.threads)
     if Execution.here() != execution: raise RuntimeError(f"this worker computes as {Execution.here()}; the grid's keys assume {execution}")
-    store, key = Store(results), run.key(execution)
+    store, key = Store(results), key_of(described)
     folder = store.root/'pai'/key
     with run_lock(folder), store.recording() as writes:
-        write_config(folder, key, run.keyed(), identity(run.keyed(), execution))
+        write_config(folder, key, run.keyed(), described)
         record, history, layers = train_pai(run, folder, _worker_data(run.profile), store, False, learned)
     return record, history, layers, writes
 
+# %% ../nbs/11_runs.ipynb #1f6671a4
 def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float,
              execution:Execution)->list:
     "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
@@ -217,90 +226,27 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
     train_task = ray.remote(_train_task).options(**resources)
     root, learned, tasks = str(store.root.resolve()), {}, {}
     needs = lambda run: run_key(run.scorer) if run.learns else None
-    for run in pending:
+    for run, described in pending:
         if needs(run) and needs(run) not in learned:
             learned[needs(run)], writes = learn_task.remote(run, root, cpus_per_run)
-            tasks[writes] = ('learn', run)
-    for run in pending: tasks[train_task.remote(run, root, execution, learned.get(needs(run)))] = ('train', run)
+            tasks[writes] = ('learn', run, described)
+    for run, described in pending:
+        tasks[train_task.remote(run, root, execution, described, learned.get(needs(run)))] = ('train', run, described)
     failures, waiting = [], list(tasks)
     with tqdm(total=len(pending), desc='runs (ray)', disable=not progress) as bar:
         while waiting:
             [done], waiting = ray.wait(waiting, num_returns=1)
-            what, run = tasks[done]
+            what, run, described = tasks[done]
             try: value = ray.get(done)
             except Exception as e:
                 error = getattr(e, 'cause', None) or e
-                _report(run, error)
-                if what == 'train': failures.append((run, error)); bar.update()
+                _report(run, key_of(described), error)
+                if what == 'train': failures.append((run, key_of(described), error)); bar.update()
                 continue
             if what == 'learn': store.apply(value)
             else:
                 record, history, layers, writes = value
                 store.apply(writes)
-                key = run.key(execution)
-                store.put(key, 'pai', identity(run.keyed(), execution), dict(record, key=key), history, layers); bar.update()
+                key = key_of(described)
+                store.put(key, 'pai', described, dict(record, key=key), history, layers); bar.update()
     return failures
-
-# %% ../nbs/11_runs.ipynb #8586bba9
-@dataclass(frozen=True)
-class Reproduction:
-    "What the reproduction notebooks run at one profile."
-    source:Profile              # the IRP source and the source table's target (ResNet-18 on CIFAR-10 in the paper)
-    architecture:Profile        # the cross-architecture target (VGG-16 on the same data)
-    dataset:Profile             # the cross-data-set target (ResNet-18 on TinyImageNet in the paper)
-    second_source:Profile       # the ablation's other IRP source (VGG-19)
-    sparsities:tuple            # the source table's
-    transfer_sparsities:tuple   # the transfer tables'
-    seeds:int=3
-    resnet_scorer:tuple=(1.0, 32) # (width, pseudo-image side) of the 'resnet18' scorer in the network ablation
-
-    def target(self, name:str)->Profile:
-        "A target by name: 'source', 'architecture', 'dataset' or 'second_source'."
-        check_choice('target', name, ('source', 'architecture', 'dataset', 'second_source'))
-        return getattr(self, name)
-
-def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None)->dict:
-    return dict(source=p, architecture=replace(p, name=f'{p.name}-vgg16', model='vgg16'),
-                dataset=replace(p, name=f'{p.name}-{dataset}', dataset=dataset, train_per_class=dataset_per_class),
-                second_source=replace(p, name=f'{p.name}-vgg19', model='vgg19', dataset=second_dataset or p.dataset))
-
-REPRODUCTIONS = {
-    'paper': Reproduction(**_targets(PROFILES['paper'], 'tinyimagenet', None, 'cifar100'),
-                          sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998),
-                          transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
-    'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None), sparsities=(0.9, 0.95, 0.98, 0.99, 0.995),
-                        transfer_sparsities=(0.9, 0.98, 0.99), resnet_scorer=(0.125, 8)),
-    'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', None), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
-                          seeds=1, resnet_scorer=(0.0625, 4)),
-}
-
-def get_reproduction(profile:str)->Reproduction:
-    "The reproduction of a profile by name, with a one-line error for an unknown one."
-    get_profile(profile)
-    return REPRODUCTIONS[profile]
-
-# %% ../nbs/11_runs.ipynb #9b486840
-def summarize(table:pd.DataFrame, by:list=['method', 'sparsity'])->pd.DataFrame:
-    "Mean and standard deviation over seeds of last- and best-epoch accuracy, with a 'mean ± std' cell (in %) for each."
-    stats = table.groupby(by, sort=False)[['last_acc', 'best_acc']].agg(['mean', 'std', 'count'])
-    stats.columns = [f'{a}_{b}' for a, b in stats.columns]
-    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}')
-    return (stats.reset_index().rename(columns={'last_acc_count': 'seeds'}).drop(columns='best_acc_count')
-            .assign(last=lambda d: cell(d.last_acc_mean, d.last_acc_std), best=lambda d: cell(d.best_acc_mean, d.best_acc_std)))
-
-def plot_accuracy(table:pd.DataFrame, title:str, reference:pd.DataFrame|None=None, # extra curve: sparsity, last_acc, method
-                  ax=None):
-    "Last-epoch accuracy against sparsity per method (seeds' standard deviation as bars), the dense accuracy dashed."
-    import matplotlib.pyplot as plt, seaborn as sns
-    if ax is None: _, ax = plt.subplots(figsize=(7.5, 4.2))
-    sparse = table[table.method != 'dense']
-    if reference is not None: sparse = pd.concat([sparse, reference[['method', 'sparsity', 'last_acc']]])
-    sns.lineplot(sparse, x='sparsity', y='last_acc', hue='method', style='method', markers=True, dashes=False,
-                 errorbar='sd', err_style='bars', ax=ax)
-    dense = table[table.method == 'dense'].last_acc
-    if len(dense): ax.axhline(dense.mean(), color='k', ls='--', lw=1, label='dense')
-    ticks = sorted(table[table.method != 'dense'].sparsity.unique())
-    ax.set(xscale='logit', xlabel='sparsity (logit scale)', ylabel='test accuracy (last epoch)', title=title)
-    ax.set_xticks(ticks, [f'{s:.1%}' for s in ticks], rotation=45); ax.minorticks_off()
-    ax.legend(fontsize=8, ncols=2)
-    return ax.figure

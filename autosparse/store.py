@@ -10,28 +10,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, Execution, identity, run_key
+import autosparse
+from .config import ConfigError, is_main_process, key_of
 
 # %% auto #0
-__all__ = ['SCHEMA', 'project_root', 'results_root', 'figures_dir', 'atomic', 'write_csv', 'sha256', 'say', 'ReadOnlyResults',
-           'ArtifactLedger', 'Store', 'run_lock', 'distributed_world', 'is_main_process', 'write_config', 'run_once',
-           'add_seconds', 'seconds_spent']
+__all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'say', 'ReadOnlyResults', 'ArtifactLedger', 'Store',
+           'run_lock', 'write_config', 'run_once', 'add_seconds', 'seconds_spent']
 
 # %% ../nbs/01_store.ipynb #e5cf4fe4
-def project_root(start:str|Path|None=None)->Path:
-    "The nearest folder at or above `start` (default: the working directory) holding settings.ini, else `start`."
-    start = Path(start or Path.cwd()).resolve()
-    return next((p for p in (start, *start.parents) if (p/'settings.ini').exists()), start)
+def project_root()->Path:
+    "The checkout the library runs from (the folder above the package that holds settings.ini), else the working directory."
+    top = Path(autosparse.__file__).resolve().parents[1]
+    return top if (top/'settings.ini').exists() else Path.cwd()
 
 def results_root(root:str|Path|None=None)->Path:
     "Checkpoints, masks and records: `root`, else $AUTOSPARSE_RESULTS, else results/ in the project folder."
     path = Path(root or os.environ.get('AUTOSPARSE_RESULTS') or project_root()/'results')
     if path.exists() and not path.is_dir(): raise ConfigError(f"results root must be a folder; got {str(path)!r}, which is a file")
     return path
-
-def figures_dir(folder:str|Path|None=None)->Path:
-    "Figures and the CSV beside them: `folder`, else figures/ in the project folder."
-    return Path(folder or project_root()/'figures')
 
 # %% ../nbs/01_store.ipynb #d5f841a8
 @contextmanager
@@ -44,10 +40,6 @@ def atomic(path:str|Path):
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-
-def write_csv(df:pd.DataFrame, path:str|Path):
-    "Write a DataFrame as CSV, atomically."
-    with atomic(path) as tmp: df.to_csv(tmp, index=False)
 
 def sha256(path:str|Path)->str:
     "The SHA-256 checksum of a file's bytes."
@@ -74,6 +66,7 @@ class ReadOnlyResults(RuntimeError):
     "A run is missing from a results root this process cannot write."
 
 # %% ../nbs/01_store.ipynb #5de1ab32
+# one cell: a class reads whole: the ledger's write, lookup and check
 class ArtifactLedger:
     "The checksums of a results root's artifacts: recorded when one is written, checked before one is read (Store's part)."
     def save_artifact(self, path:str|Path,
@@ -116,6 +109,7 @@ class ArtifactLedger:
         return False
 
 # %% ../nbs/01_store.ipynb #a212e8cf
+# one cell: a class reads whole: opening, recording, writing and querying the one database
 class Store(ArtifactLedger):
     "The results database (one SQLite file under the results root) and the artifacts' checksums."
     def __init__(self, root:str|Path|None=None): # results root; see results_root
@@ -253,15 +247,6 @@ def run_lock(folder:str|Path):
         try: yield folder
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
-def distributed_world()->tuple[int, int]:
-    "This process's rank and the number of processes of its distributed run (torchrun); (0, 1) outside one."
-    import torch.distributed as dist
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
-def is_main_process()->bool:
-    "Whether this process writes results: always, except in a distributed run, where only rank 0 does."
-    return distributed_world()[0] == 0
-
 def write_config(folder:Path, key:str, config, described:dict):
     "The run's readable `config.json`: its key, its full configuration and everything its key was computed from."
     from dataclasses import asdict, is_dataclass
@@ -269,16 +254,15 @@ def write_config(folder:Path, key:str, config, described:dict):
     with atomic(Path(folder)/'config.json') as tmp:
         Path(tmp).write_text(json.dumps(dict(key=key, config=full, identity=described), indent=1, sort_keys=True, default=str))
 
-def run_once(config,                        # the run's configuration (a dataclass)
+def run_once(described:dict,                # the run's identity: what its key is computed from (00_config)
              kind:str,                      # what it is: 'pai', 'scorer', ...
              work,                          # work(folder) -> (record, history, layers)
              results:str|Path|Store|None=None, # results root or store
-             execution:Execution|None=None, # where the work computes (default: this process)
              products:tuple=(),             # files in the folder that users of the run read: checked before a record is served
+             config=None,                   # the run's configuration, written in full to its config.json
             )->dict:
     "A run's record: from the store, or computed by `work` under the run's lock and stored (by rank 0 alone under torchrun)."
-    store, described = Store.at(results), identity(config, execution)
-    key = run_key(config, execution)
+    store, key = Store.at(results), key_of(described)
     folder = store.root/kind/key
     intact = lambda: all(store.artifact_ok(folder/p) for p in products)
     if (record := store.get(key)) is not None and intact(): return record
@@ -287,11 +271,12 @@ def run_once(config,                        # the run's configuration (a datacla
         return dict(work(folder)[0], key=key)
     with run_lock(folder):
         if (record := store.get(key)) is None or not intact():
-            write_config(folder, key, config, described)
+            write_config(folder, key, config if config is not None else described['config'], described)
             record, history, layers = work(folder)
             store.put(key, kind, described, dict(record, key=key), history, layers)
     return store.get(key)
 
+# %% ../nbs/01_store.ipynb #73c6c8aa
 def add_seconds(folder:str|Path, phase:str, seconds:float)->float:
     "Add wall time to a phase of a run, kept in its folder across kills and resumptions; the phase's total."
     path = Path(folder)/'seconds.json'

@@ -5,6 +5,7 @@
 # %% ../nbs/05_training.ipynb #f53edab6
 from __future__ import annotations
 import contextlib, functools, json, time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,45 +15,17 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import bf16_supported, check_choice, check_int, check_number, default_device
-from .data import DATASETS, Data, data_root, load_dataset
+from .config import (Execution, Profile, Recipe, bf16_supported, check_int, default_device, distributed_world,
+                               identity, is_main_process, key_of)
+from .data import Data, data_root, load_dataset
 from .masks import Mask, prunable_parameters
-from .models import MODELS, build_model, model_fingerprint
-from .store import Store, atomic, distributed_world, is_main_process
+from .models import build_model, model_fingerprint
+from .store import Store, atomic
 
 # %% auto #0
-__all__ = ['RECIPES', 'PROFILES', 'Recipe', 'init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device',
-           'evaluate', 'TrainResult', 'TrainingDiverged', 'epoch_seed', 'train', 'Profile', 'get_profile']
-
-# %% ../nbs/05_training.ipynb #f41a5c88
-@dataclass(frozen=True)
-class Recipe:
-    "How to train: SGD, a learning-rate schedule, batch size, precision."
-    epochs:int=160
-    batch_size:int=128
-    lr:float=0.01
-    momentum:float=0.9
-    nesterov:bool=True
-    weight_decay:float=5e-4
-    schedule:str='step'       # 'step' (multiply by gamma at the milestones) or 'cosine'
-    milestones:tuple=(60, 120) # epochs at which the step schedule multiplies the lr by gamma
-    gamma:float=0.2
-    precision:str='auto'      # 'auto' (bf16 autocast where supported), 'bf16' or 'fp32'
-    channels_last:bool=True   # NHWC memory format for 4-D activations and weights
-    eval_batch_size:int=1000
-
-    def __post_init__(self):
-        check_int('epochs', self.epochs, 1); check_int('batch_size', self.batch_size, 1); check_int('eval_batch_size', self.eval_batch_size, 1)
-        check_number('lr', self.lr, 0, low_open=True); check_number('momentum', self.momentum, 0, 1)
-        check_number('weight_decay', self.weight_decay, 0); check_number('gamma', self.gamma, 0, low_open=True)
-        check_choice('schedule', self.schedule, ('step', 'cosine')); check_choice('precision', self.precision, ('auto', 'bf16', 'fp32'))
-        for m in self.milestones: check_int('a milestone', m, 1, self.epochs)
-
-RECIPES = {
-    'paper': Recipe(),
-    'cpu': Recipe(epochs=4, batch_size=128, lr=0.05, milestones=(2, 3)),
-    'smoke': Recipe(epochs=2, batch_size=32, lr=0.05, milestones=(1,), eval_batch_size=500),
-}
+__all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device', 'evaluate', 'TrainResult',
+           'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after', 'load_profile_data', 'build_profile_model',
+           'profile_fingerprint', 'run_identity', 'run_key']
 
 # %% ../nbs/05_training.ipynb #ae6c6d11
 def init_distributed()->tuple[int, int]:
@@ -122,6 +95,7 @@ def epoch_seed(seed:int, epoch:int)->int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 # %% ../nbs/05_training.ipynb #aea7a618
+# one cell: the one training loop, read top to bottom
 def train(model:nn.Module,          # the network, trained in place
           data:Data,
           recipe:Recipe,
@@ -199,6 +173,7 @@ def train(model:nn.Module,          # the network, trained in place
         if checkpoint and is_main_process(): _save_checkpoint(checkpoint, model, opt, sched, history, store)
     return TrainResult.from_history(history, resumed_after)
 
+# %% ../nbs/05_training.ipynb #1830095f
 def _save_checkpoint(checkpoint:Path, model, opt, sched, history:list, store:Store|None):
     "The epoch's state, without wall times (they go beside it, first), atomically; recorded in `store` if given."
     with atomic(_seconds_file(checkpoint)) as tmp: Path(tmp).write_text(json.dumps([h['seconds'] for h in history]))
@@ -208,51 +183,45 @@ def _save_checkpoint(checkpoint:Path, model, opt, sched, history:list, store:Sto
     else:
         with atomic(checkpoint) as tmp: torch.save(state, tmp)
 
-# %% ../nbs/05_training.ipynb #f12257f3
-@dataclass(frozen=True)
-class Profile:
-    "The scale of an experiment: data, model, width, recipe."
-    name:str
-    dataset:str                 # a key of autosparse.data.DATASETS
-    model:str                   # a key of autosparse.models.MODELS
-    width:float                 # channel multiplier
-    train_per_class:int|None    # class-balanced training subset, None for the whole training set
-    recipe:Recipe
-    irp_rounds:int=20           # rounds of iterative rewind pruning (the paper's E)
-    scorer_epochs:int=10        # epochs of AutoS scorer training (the paper's 10)
+# %% ../nbs/05_training.ipynb #3b350bfc
+@contextmanager
+def interrupted_after(namespace,  # a module, or a notebook's globals(): where the function is looked up
+                      name:str,   # the function's name there
+                      calls:int,  # the call that raises (from 1)
+                     ):
+    "For the tests: `namespace.name` raises KeyboardInterrupt, as a killed process stops, on call number `calls` in the block."
+    scope = namespace if isinstance(namespace, dict) else vars(namespace)
+    real, made = scope[name], []
+    def dying(*args, **kwargs):
+        made.append(1)
+        if len(made) == calls: raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    scope[name] = dying
+    try: yield
+    finally: scope[name] = real
 
-    def __post_init__(self):
-        check_choice('dataset', self.dataset, DATASETS); check_choice('model', self.model, MODELS)
-        check_number('width', self.width, 0, low_open=True, meaning='the channel multiplier')
-        if self.train_per_class is not None: check_int('train_per_class', self.train_per_class, 1)
-        check_int('irp_rounds', self.irp_rounds, 1); check_int('scorer_epochs', self.scorer_epochs, 1)
-        if not isinstance(self.recipe, Recipe): raise ValueError(f"recipe must be a Recipe; got {self.recipe!r}")
+# %% ../nbs/05_training.ipynb #0a4553e7
+def load_profile_data(profile:Profile, root=None)->Data:
+    "The profile's data set, subset as it says."
+    return load_dataset(profile.dataset, root, train_per_class=profile.train_per_class)
 
-    def load_data(self, root=None)->Data:
-        "The profile's data set, subset as it says."
-        return load_dataset(self.dataset, root, train_per_class=self.train_per_class)
-
-    def build_model(self, data:Data, seed:int=0)->nn.Module:
-        "The profile's model for `data`, initialized by `seed`."
-        return build_model(self.model, data.input_shape, data.num_classes, self.width, seed)
-
-    def fingerprint(self)->dict:
-        "What the profile trains and on what: its data set's fingerprint and its built model's (part of every key)."
-        return _fingerprint(self, data_root())
+def build_profile_model(profile:Profile, data:Data, seed:int=0)->nn.Module:
+    "The profile's model for `data`, initialized by `seed`."
+    return build_model(profile.model, data.input_shape, data.num_classes, profile.width, seed)
 
 @functools.lru_cache(maxsize=16)
 def _fingerprint(profile:Profile, root:Path)->dict:
-    "A profile's fingerprint, computed once per process (it loads the data set) for each profile and data root."
-    data = profile.load_data(root)
-    return dict(data=data.fingerprint(), model=model_fingerprint(profile.build_model(data)))
+    data = load_profile_data(profile, root)
+    return dict(data=data.fingerprint(), model=model_fingerprint(build_profile_model(profile, data)))
 
-PROFILES = {
-    'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
-    'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.125, 600, RECIPES['cpu'], irp_rounds=10),
-    'smoke': Profile('smoke', 'digits', 'resnet18', 0.125, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
-}
+def profile_fingerprint(profile:Profile)->dict:
+    "What the profile trains and on what: its data set's fingerprint and its built model's."
+    return _fingerprint(profile, data_root())
 
-def get_profile(name:str)->Profile:
-    "A profile by name, with a one-line error for an unknown one."
-    check_choice('profile', name, PROFILES)
-    return PROFILES[name]
+def run_identity(config, execution:Execution|None=None)->dict:
+    "Everything the key of a run of `config` is computed from, where it computes (default: this process)."
+    return identity(config, execution or Execution.here(), profile_fingerprint)
+
+def run_key(config, execution:Execution|None=None)->str:
+    "The key a run of `config` is stored under."
+    return key_of(run_identity(config, execution))

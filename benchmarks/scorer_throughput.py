@@ -14,7 +14,8 @@ import argparse, time
 import torch
 
 from autosparse.autos import SCORER_NETWORKS, build_scorer_network
-from autosparse.training import Recipe, autocast
+from autosparse.config import Recipe
+from autosparse.training import autocast
 
 PAPER_RESNET18_WEIGHTS = 11_164_352
 

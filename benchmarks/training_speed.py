@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autosparse.config import PROFILES
 from autosparse.masks import prunable_parameters
-from autosparse.criteria import prune
-from autosparse.training import PROFILES, autocast, channels_last_used, to_device, train
+from autosparse.registry import prune
+from autosparse.training import autocast, build_profile_model, channels_last_used, load_profile_data, to_device, train
 
 
 def our_step_seconds(model, data, recipe, mask):
@@ -81,7 +82,7 @@ def main():
     args = parser.parse_args()
     profile = PROFILES['cpu']
     recipe = replace(profile.recipe, batch_size=args.batch_size)
-    data = profile.load_data()
+    data = load_profile_data(profile)
     n = args.batch_size * args.steps
     data = replace(data, train_x=data.train_x[:n], train_y=data.train_y[:n], test_x=data.test_x[:100], test_y=data.test_y[:100])
     if args.cifar_shape:
@@ -89,7 +90,7 @@ def main():
         data = replace(data, name='random 3x32x32 bytes', mean=(0.5,) * 3, std=(0.25,) * 3,
                        train_x=torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
                        test_x=torch.randint(0, 256, (100, 3, 32, 32), dtype=torch.uint8, generator=g))
-    build = lambda: replace(profile, width=args.width).build_model(data, seed=0)
+    build = lambda: build_profile_model(replace(profile, width=args.width), data, seed=0)
     mask = prune('random', build(), 0.9, seed=0)
     print(f"ResNet-18 x{args.width} on {data.name}, batch {args.batch_size}, "
           f"{sum(p.numel() for p in prunable_parameters(build()).values()):,} prunable weights, "

@@ -180,10 +180,11 @@ def test_a_read_only_results_root_can_be_read(reference, tmp_path):
 PROBE = """
 import sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from autosparse.criteria import prune
+from autosparse.config import get_profile
+from autosparse.registry import prune
 from autosparse.runs import PaIRun
-from autosparse.training import get_profile
-smoke = get_profile('smoke'); data = smoke.load_data(); model = smoke.build_model(data, 0)
+from autosparse.training import build_profile_model, load_profile_data
+smoke = get_profile('smoke'); data = load_profile_data(smoke); model = build_profile_model(smoke, data, 0)
 masks = {c: prune(c, model, 0.95, data, seed=1, **({'iterations': 10} if c == 'synflow' else {})).fingerprint()
          for c in ('random', 'magnitude', 'grasp', 'synflow', 'npb')}
 print('RESULT', PaIRun(smoke, 'grasp', 0.95).key(), *masks.values())

@@ -13,13 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from autosparse.autos import Scorer, ScorerConfig, build_scorer_network
-from autosparse.config import RESULTS_VERSION
-from autosparse.density import DensityConfig, LayerDensity, layer_descriptors, DESCRIPTORS
-from autosparse.irp import IRPConfig
+from autosparse.autos import Scorer, build_scorer_network
+from autosparse.config import RESULTS_VERSION, DensityConfig, IRPConfig, ScorerConfig, get_profile
+from autosparse.density import DESCRIPTORS, LayerDensity, layer_descriptors
 from autosparse.models import build_model
-from autosparse.criteria import prune
-from autosparse.training import get_profile
+from autosparse.registry import prune
+from autosparse.training import load_profile_data
 
 RECORDED = Path(__file__).with_name('results-version.json')
 SPARSITIES = (0.5, 0.9, 0.98)
@@ -29,7 +28,7 @@ def masks()->dict:
     "The fingerprint of every criterion's mask at every checked sparsity, on a float64 ResNet-20 of the digits."
     torch.set_num_threads(1)
     smoke = get_profile('smoke')
-    data = smoke.load_data().subset(20)
+    data = load_profile_data(smoke).subset(20)
     model = build_model('resnet20', data.input_shape, 10, width=0.25, seed=0).double()
     irp = IRPConfig(smoke)
     scorer = Scorer(build_scorer_network('mlp', 2, seed=0), ScorerConfig(irp))     # an untrained AutoS network: its features count

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from autosparse.config import Execution
+from dataclasses import replace
+
+from autosparse.config import Execution, get_profile
 from autosparse.runs import GridError, PaIRun, pai_grid, run_grid, run_pai
-from autosparse.criteria import CRITERIA
 from autosparse.store import Store
-from autosparse.training import get_profile
 
 BIN = Path(sys.executable).parent
 COMPARED = ['method', 'sparsity', 'seed', 'check', 'last_acc', 'best_acc', 'best_epoch', 'mask', 'scorer']
@@ -37,15 +37,14 @@ def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
 
 def test_a_failed_ray_task_is_reported_and_the_others_finish(tmp_path, local_ray, capsys):
     smoke = get_profile('smoke')
-    CRITERIA['broken'] = lambda model, data, seed, sparsity: 1 / 0  # registered here only: the workers do not know it
-    try:
-        runs = [PaIRun(smoke, 'broken', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
-        with pytest.raises(GridError, match='1 of 4 runs failed') as failure:
-            run_grid(runs, tmp_path, progress=False, backend='ray')
-    finally: del CRITERIA['broken']
-    assert f'smoke broken sparsity 0.9 seed 0 check none (key {runs[0].key()})' in str(failure.value)
-    assert 'failed: smoke broken sparsity 0.9' in capsys.readouterr().out  # reported as it happened
+    divergent = replace(smoke, name='smoke-divergent', recipe=replace(smoke.recipe, lr=1e6))  # its training diverges in the task
+    runs = [PaIRun(divergent, 'random', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
+    with pytest.raises(GridError, match='1 of 4 runs failed') as failure:
+        run_grid(runs, tmp_path, progress=False, backend='ray')
     one_thread = Execution.here(threads=1)   # Ray tasks of one CPU (the default cpus_per_run) train with one thread
+    assert f'PaIRun profile=smoke-divergent criterion=random sparsity=0.9 (key {runs[0].key(one_thread)})' in str(failure.value)
+    assert 'training diverged' in str(failure.value)
+    assert 'failed: PaIRun profile=smoke-divergent' in capsys.readouterr().out  # reported as it happened
     assert sorted(Store(tmp_path).records(kind='pai').key) == sorted(r.key(one_thread) for r in runs[1:])
 
 def test_an_interrupted_ray_grid_runs_only_the_missing_cells(tmp_path):

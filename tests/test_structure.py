@@ -1,0 +1,55 @@
+"""The house reads in the order it is built: every module imports only from notebooks numbered before its own; exported
+cells are short (or say why not); the method is written in the repository, not cited from outside it; every
+reproduction notebook is run by `autosparse reproduce`."""
+import json, re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LONG = 40  # lines of an exported cell, above which the cell says why it is one cell
+
+
+def notebook_of(module:Path)->str:
+    "The notebook a module is exported from."
+    return re.search(r'File to edit: \.\./nbs/(\S+)\.ipynb', module.read_text()).group(1)
+
+
+def library_notebooks()->dict:
+    "Module name -> its notebook's name (NN_name)."
+    return {p.stem: notebook_of(p) for p in (ROOT/'autosparse').glob('*.py') if p.stem not in ('__init__', '_modidx')}
+
+
+def test_modules_import_only_from_lower_numbers():
+    notebooks = library_notebooks()
+    number = {m: int(nb[:2]) for m, nb in notebooks.items()}
+    upward = []
+    for module in notebooks:
+        text = (ROOT/'autosparse'/f'{module}.py').read_text()
+        for imported in re.findall(r'^\s*(?:from \.(\w+) import|from autosparse\.(\w+) import|import autosparse\.(\w+))', text, re.M):
+            imported = next(i for i in imported if i)
+            if imported in number and number[imported] >= number[module]: upward.append(f'{module} ({notebooks[module]}) imports {imported} ({notebooks[imported]})')
+    assert not upward, upward
+    assert sorted(number.values()) == list(range(len(number))), f"notebook numbers {sorted(number.values())} have gaps or repeats"
+
+
+def exported_cells():
+    for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
+        for i, cell in enumerate(json.loads(nb.read_text())['cells']):
+            source = ''.join(cell['source'])
+            if cell['cell_type'] == 'code' and source.startswith('#| export'): yield nb.name, i, source.splitlines()
+
+
+def test_exported_cells_are_short_or_say_why():
+    long = [f'{nb} cell {i}: {len(lines)} lines' for nb, i, lines in exported_cells()
+            if len(lines) > LONG and not (len(lines) > 1 and lines[1].startswith('# one cell:'))]
+    assert not long, long
+
+
+def test_the_method_is_written_here_not_cited():
+    cited = [p.name for p in (ROOT/'nbs').glob('*.ipynb') if 'METHOD.md' in p.read_text()]
+    assert not cited, f"notebooks citing METHOD.md, which is not in the repository: {cited}"
+
+
+def test_every_reproduction_notebook_is_run_by_reproduce():
+    from autosparse.cli import REPRODUCTION
+    papermill = {p.stem for p in (ROOT/'nbs').glob('*.ipynb') if not re.match(r'\d\d_|index', p.stem)}
+    assert papermill == {name for name, _ in REPRODUCTION}
