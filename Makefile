@@ -45,6 +45,7 @@ readme: setup  ## README.md from nbs/index.ipynb (the input of cells tagged hide
 	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README \
 	  --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_input_tags hide-input
 
-benchmark: setup data  ## training speed ratios and AutoS scorer throughput
+benchmark: setup data  ## training speed ratios, AutoS scorer throughput, prune times per criterion on torchvision ResNet-18
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/scorer_throughput.py
+	$(BIN)/python benchmarks/prune_speed.py

@@ -4,15 +4,19 @@
 
 # %% ../nbs/13_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, json, sys
+import argparse, importlib, json, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import torch
+from torch import nn
 
 from .config import MAX_SEED, PROFILES, IRPConfig, check_choice, get_profile
+from .data import DATASETS, load_dataset
 from .irp import run_irp
-from .registry import CRITERIA
+from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, save_mask
+from .registry import CRITERIA, criterion, prune
 from .report import figures_dir
 from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
 from .store import ReadOnlyResults, atomic, project_root, results_root
@@ -20,7 +24,7 @@ from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
 __all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'refresh_readme_tables', 'headline', 'run_one', 'run_irp_rounds',
-           'run_pai_grid', 'parser', 'main']
+           'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -107,6 +111,58 @@ def run_pai_grid(profile:str, criteria:list, sparsities:list, seeds:int=1, resul
     table = run_grid(pai_grid(profile, criteria, sparsities, seeds), results)
     return table[['method', 'sparsity', 'seed', 'last_acc', 'best_acc', 'collapsed_layers', 'key']]
 
+# %% ../nbs/13_cli.ipynb #4fd39a1a
+def model_factory(spec:str):
+    "The model factory a 'module:function' string names, e.g. 'torchvision.models:resnet18'."
+    module, _, name = spec.partition(':')
+    if not module or not name: raise ValueError(f"a model is named 'module:factory', e.g. torchvision.models:resnet18; got {spec!r}")
+    try: found = importlib.import_module(module)
+    except ImportError as e: raise ImportError(f"cannot import {module!r} for the model {spec!r}: {e}") from None
+    factory = getattr(found, name, None)
+    if not callable(factory): raise ValueError(f"{module!r} has no model factory {name!r} (from {spec!r})")
+    return factory
+
+def prune_model(model:str, criterion_name:str, sparsity:float, out:str|Path,
+                input_shape:tuple|None=None,  # one input's shape, for the data-free criteria
+                num_classes:int|None=None,    # passed to the factory, when given
+                dataset:str|None=None,        # a key of DATASETS, for the criteria that need data
+                per_class:int=10,             # training images per class taken from `dataset`
+                seed:int=0, iterations:int|None=None, on_collapse:str='warn')->Mask:
+    "Build a model from its factory, prune it by a criterion and write the mask to `out`."
+    if criterion(criterion_name).needs_data and dataset is None:
+        raise ValueError(f"criterion {criterion_name!r} needs data: pass --dataset (one of {', '.join(DATASETS)})")
+    if input_shape is None and dataset is None: raise ValueError("pass --input-shape (e.g. 3,32,32) or --dataset")
+    factory = model_factory(model)
+    torch.manual_seed(seed)
+    built = factory(**({} if num_classes is None else dict(num_classes=num_classes)))
+    if not isinstance(built, nn.Module): raise ValueError(f"{model!r} returned a {type(built).__name__}, not a torch.nn.Module")
+    data = load_dataset(dataset, train_per_class=per_class) if dataset else None
+    mask = prune(criterion_name, built, sparsity, data, seed, iterations=iterations, on_collapse=on_collapse,
+                 **({} if input_shape is None else dict(input_shape=input_shape)))
+    save_mask(mask, out)
+    return mask
+
+# %% ../nbs/13_cli.ipynb #cf2a6d15
+def _shape(text:str)->tuple:
+    "An input shape argument: positive integers separated by commas, e.g. 3,32,32."
+    parts = text.split(',')
+    if not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"must be positive integers separated by commas, e.g. 3,32,32; got {text!r}")
+    return tuple(int(p) for p in parts)
+
+def _add_prune_command(sub):
+    "The `prune` subcommand's arguments."
+    cmd = sub.add_parser('prune', help="a mask for your model: --model module:factory, any criterion, written to --out")
+    cmd.add_argument('--model', required=True, help="a model factory as module:function, e.g. torchvision.models:resnet18")
+    cmd.add_argument('--criterion', required=True, choices=list(CRITERIA)); cmd.add_argument('--sparsity', type=_sparsity, required=True)
+    cmd.add_argument('--out', required=True, help='the mask file to write (safetensors; autosparse.load_mask reads it)')
+    cmd.add_argument('--input-shape', type=_shape, help='one input, e.g. 3,32,32 (default: the data set\'s)')
+    cmd.add_argument('--num-classes', type=_count, help="passed to the factory as num_classes")
+    cmd.add_argument('--dataset', choices=list(DATASETS), help='data for the criteria that need it')
+    cmd.add_argument('--per-class', type=_count, default=10, help='training images per class from --dataset (default 10)')
+    cmd.add_argument('--seed', type=_seed, default=0); cmd.add_argument('--iterations', type=_count, help="rounds (default: the criterion's)")
+    cmd.add_argument('--on-collapse', default='warn', choices=COLLAPSE_POLICIES, help='a mask that empties a layer: warn (default), error or ignore')
+
 # %% ../nbs/13_cli.ipynb #9737a3be
 class _Parser(argparse.ArgumentParser):
     "argparse, with its errors in one line (without the usage block): what is wrong and what is allowed."
@@ -135,7 +191,8 @@ def _count(text:str)->int:
 # %% ../nbs/13_cli.ipynb #79f57c88
 def parser()->argparse.ArgumentParser:
     "The `autosparse` command's arguments."
-    top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP')
+    top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP',
+                  epilog=f"criteria: {', '.join(CRITERIA)}. profiles: {', '.join(PROFILES)}. data sets: {', '.join(DATASETS)}.")
     sub = top.add_subparsers(dest='command', required=True)
     profile = dict(default='cpu', choices=list(PROFILES), help="experiment scale: 'paper', 'cpu' (default) or 'smoke'")
     results = dict(help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
@@ -159,6 +216,7 @@ def parser()->argparse.ArgumentParser:
     irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
     irp.add_argument('--profile', **profile); irp.add_argument('--seed', type=_seed, default=0)
     irp.add_argument('--results', **results)
+    _add_prune_command(sub)
     return top
 
 # %% ../nbs/13_cli.ipynb #71b58602
@@ -172,6 +230,10 @@ def main(argv:list[str]|None=None):
             if record is not None: print(json.dumps(record))
         elif args.command == 'grid':
             print(run_pai_grid(args.profile, args.criteria, args.sparsities, args.seeds, args.results).to_string(index=False))
+        elif args.command == 'prune':
+            mask = prune_model(args.model, args.criterion, args.sparsity, args.out, args.input_shape, args.num_classes,
+                               args.dataset, args.per_class, args.seed, args.iterations, args.on_collapse)
+            print(f"{mask!r} written to {args.out}")
         elif args.command == 'irp':
             rounds = run_irp_rounds(args.profile, args.seed, args.results)
             if rounds is not None: print(rounds.to_string(index=False))
@@ -181,7 +243,7 @@ def main(argv:list[str]|None=None):
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
             print(headline(args.profile, args.figures).to_string())
-    except (ValueError, FileNotFoundError, ImportError, ReadOnlyResults, TrainingDiverged) as e:
+    except (ValueError, TypeError, FileNotFoundError, ImportError, ReadOnlyResults, TrainingDiverged) as e:
         p.exit(2, f"autosparse: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}\n")
     except GridError as e: p.exit(1, f"autosparse: error: {e}\n")
     except KeyboardInterrupt: p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable
 
-import copy, math
+import copy, inspect, math
 
 import numpy as np
 import torch
@@ -17,13 +17,14 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .config import check_choice, check_int, check_number, check_seed
-from .data import Batches, Data
-from .masks import PRUNABLE_LAYERS, Mask, check_sparsity, mask_from_scores, prunable_parameters
+from .data import DATA_FORMS, Batches, Data, as_data
+from .masks import (COLLAPSE_POLICIES, PRUNABLE_LAYERS, Mask, check_collapse, check_sparsity, effective_model,
+                              mask_from_scores, prunable_parameters)
 
 # %% auto #0
-__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass', 'scoring_copy',
-           'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores',
-           'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
+__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass', 'check_model_input',
+           'scoring_copy', 'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered',
+           'grasp_scores', 'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
 class Scores(dict):
@@ -60,6 +61,24 @@ def scoring_pass(data:Data|Batches,
     if data is None: raise ValueError("a scoring pass needs data: pass a data set")
     return data.batches(train=True, batch_size=batch_size, seed=seed, augment=augment, drop_last=False)
 
+# %% ../nbs/06_criteria.ipynb #1e15eaf5
+def check_model_input(model:nn.Module,
+                      input_shape:tuple,          # one input's shape
+                      num_classes:int|None=None,  # the data's classes: the model needs at least as many outputs
+                     ):
+    "Raise a one-line error unless `model` takes a batch of inputs of `input_shape` (and has an output per class)."
+    first = next(model.parameters())
+    with untouched(model), torch.no_grad():
+        model.eval()
+        try: out = model(torch.zeros((2, *input_shape), device=first.device, dtype=first.dtype))
+        except Exception as e:
+            raise ValueError(f"the model does not take inputs of shape {tuple(input_shape)} (a batch of them: (N, *shape)): "
+                             f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    if num_classes is not None and (out.dim() != 2 or out.shape[1] < num_classes):
+        raise ValueError(f"the model's output for one input has shape {tuple(out.shape[1:])}, and the data have {num_classes} classes: "
+                         f"a classifier with one logit per class is expected")
+
+# %% ../nbs/06_criteria.ipynb #7e551979
 @contextmanager
 def scoring_copy(model:nn.Module, dtype:torch.dtype|None):
     "The model itself, untouched by the block, or a copy of it in `dtype` when that differs from the model's."
@@ -183,7 +202,7 @@ def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Da
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion.name} rounds', disable=not progress, leave=False):
         step = 1 - (density ** (k / iterations) if schedule == 'exponential' else 1 - k / iterations * sparsity)
         step = sparsity if k == iterations else min(step, sparsity)
-        mask = mask_from_scores(criterion.score(masked, data, seed, step, **options), step, scope, within=mask)
+        mask = mask_from_scores(criterion.scored(masked, data, seed, step, **options), step, scope, within=mask)
         mask.apply(masked)
     return mask
 
@@ -292,38 +311,55 @@ class Criterion:
     @property
     def learned(self)->bool: return self.learner is not None
 
+    def inputs(self, model:nn.Module, data=None, options:dict={})->tuple[nn.Module, Data|None, dict]:
+        "The model as it computes, the data as a `Data` and the options, checked: a one-line error for what the criterion cannot use."
+        model = effective_model(model)    # torch.nn.utils.prune's reparametrization: the effective weights are scored
+        if not prunable_parameters(model):
+            raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
+        data = as_data(data) if data is not None else None
+        if self.needs_data and data is None: raise ValueError(f"criterion {self.name!r} needs data: pass {DATA_FORMS}")
+        shape = options.get('input_shape') or (data.input_shape if data is not None else None)
+        if shape is not None: check_model_input(model, shape, data.num_classes if data is not None else None)
+        takes = inspect.signature(self.scores).parameters    # every criterion accepts input_shape; the ones that use it get it
+        if 'input_shape' not in takes: options = {k: v for k, v in options.items() if k != 'input_shape'}
+        return model, data, options
+
     def score(self, model:nn.Module,       # at initialization
-              data:Data|None=None,         # for data-dependent criteria
+              data=None,                   # for data-dependent criteria: a Data, DataLoader, Dataset or (inputs, labels)
               seed:int=0,                  # for criteria that draw at random
               sparsity:float|None=None,    # the target, for criteria that plan a mask (NPB, learned densities)
               **options,                   # the criterion's own keyword arguments (SNIP's images_per_class, AutoS's scorer)
              )->dict:
         "One score per prunable weight of `model`."
         check_seed(seed)
-        params = prunable_parameters(model)
-        if not params: raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
-        if self.needs_data and data is None: raise ValueError(f"criterion {self.name!r} needs data: pass a data set")
-        scores = self.scores(model, data, seed, sparsity, **options)
+        model, data, options = self.inputs(model, data, options)
+        return self.scored(model, data, seed, sparsity, **options)
+
+    def scored(self, model:nn.Module, data:Data|None, seed:int, sparsity:float|None, **options)->dict:
+        "The scores of a model and data already checked by `inputs`, checked in turn to cover every prunable weight."
+        params, scores = prunable_parameters(model), self.scores(model, data, seed, sparsity, **options)
         if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
             raise RuntimeError(f"criterion {self.name!r} did not score every prunable weight in the model's shape")
         return scores
 
     def prune(self, model:nn.Module,
               sparsity:float,              # fraction of prunable weights to remove
-              data:Data|None=None, seed:int=0,
+              data=None, seed:int=0,       # data: as for `score`
               scope:str='global',          # see mask_from_scores
               iterations:int|None=None,    # rounds of iterative pruning; None: the criterion's default
+              on_collapse:str='warn',      # a mask that empties a layer: 'warn', 'error' or 'ignore' (see check_collapse)
               **options,                   # passed to the criterion
              )->Mask:
         "The criterion's mask at a sparsity, in one shot or iteratively."
-        check_sparsity(sparsity)
+        check_sparsity(sparsity); check_seed(seed); check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
         iterations = self.iterations if iterations is None else iterations
         check_int('iterations', iterations, 1)
-        if iterations > 1: return iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **options)
-        scores = self.score(model, data, seed, sparsity, **options)
-        mask = mask_from_scores(scores, sparsity, scope)
-        mask.details = getattr(scores, 'details', {})
-        return mask
+        model, data, options = self.inputs(model, data, options)
+        if iterations > 1: mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **options)
+        else:
+            scores = self.scored(model, data, seed, sparsity, **options)
+            mask = Mask(mask_from_scores(scores, sparsity, scope), details=getattr(scores, 'details', {}))
+        return check_collapse(mask, on_collapse)
 
 # %% ../nbs/06_criteria.ipynb #8bc41260
 BASELINES = (Criterion('random', random_scores), Criterion('magnitude', magnitude_scores),

@@ -16,10 +16,10 @@ from .config import check_choice, check_int, check_seed
 from .store import atomic
 
 # %% auto #0
-__all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_FILES', 'TINYIMAGENET_URL', 'DATASETS', 'data_root', 'download_allowed',
+__all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_FILES', 'TINYIMAGENET_URL', 'DATASETS', 'DATA_FORMS', 'data_root', 'download_allowed',
            'DatasetMissing', 'Data', 'balanced_indices', 'random_crop', 'random_flip', 'Batches', 'read_idx',
            'channel_stats', 'load_fashion_mnist', 'load_digits', 'load_mnist1d', 'load_cifar10', 'load_cifar100',
-           'load_tinyimagenet', 'load_dataset']
+           'load_tinyimagenet', 'load_dataset', 'as_data']
 
 # %% ../nbs/02_data.ipynb #8e247ea4
 def data_root(root:str|Path|None=None, # explicit folder; wins over the environment
@@ -138,8 +138,8 @@ class Batches:
         self.data, self.train, self.batch_size, self.seed, self.augment = data, train, batch_size, seed, augment
         self.drop_last, self.shuffle = drop_last, shuffle
         self.x, self.y = (data.train_x, data.train_y) if train else (data.test_x, data.test_y)
-        self.mean = torch.tensor(data.mean, dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.tensor(data.std, dtype=torch.float32).view(1, -1, 1, 1)
+        self.mean = torch.tensor(data.mean, dtype=torch.float32)  # per channel: dimension 1 of an input batch
+        self.std = torch.tensor(data.std, dtype=torch.float32)
 
     def __len__(self):
         n = len(self.y)
@@ -157,7 +157,8 @@ class Batches:
         x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
         if self.augment and self.data.crop_padding: x = random_crop(x, self.data.crop_padding, generator)
         if self.augment and self.data.flip: x = random_flip(x, generator)
-        return (x - self.mean) / self.std
+        per_channel = (1, -1) + (1,) * (x.dim() - 2)
+        return (x - self.mean.view(per_channel)) / self.std.view(per_channel)
 
 # %% ../nbs/02_data.ipynb #cae819c4
 def read_idx(path:str|Path)->torch.Tensor:
@@ -312,3 +313,51 @@ def load_dataset(name:str,                  # a key of DATASETS
     check_seed(seed)
     data = DATASETS[name](data_root(root), download_allowed(download))
     return data if train_per_class is None else data.subset(train_per_class, seed)
+
+# %% ../nbs/02_data.ipynb #25d48ff3
+DATA_FORMS = "an autosparse Data, a DataLoader or Dataset of (inputs, labels) pairs, or an (inputs, labels) pair of tensors"
+
+def _pairs(batches, what:str)->tuple[torch.Tensor, torch.Tensor]:
+    "Inputs and labels of every (inputs, labels) batch, concatenated."
+    xs, ys = [], []
+    for batch in batches:
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and all(torch.is_tensor(t) for t in batch)):
+            raise TypeError(f"{what} must yield (inputs, labels) pairs of tensors; got {type(batch).__name__}"
+                            + (f" of {len(batch)}" if isinstance(batch, (tuple, list)) else ''))
+        xs.append(batch[0]); ys.append(batch[1])
+    if not xs: raise ValueError(f"{what} is empty")
+    return torch.cat(xs), torch.cat(ys)
+
+def _tensors(data, what:str)->tuple[torch.Tensor, torch.Tensor]:
+    "Inputs and labels, from any of the DATA_FORMS but Data."
+    from torch.utils.data import DataLoader, Dataset
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data): return tuple(data)
+    if isinstance(data, DataLoader): return _pairs(data, f'the {what} loader')
+    if isinstance(data, Dataset):
+        try: return _pairs(DataLoader(data, batch_size=256), f'the {what} set')
+        except (TypeError, RuntimeError) as e:
+            if 'must yield' in str(e): raise
+            raise TypeError(f"the {what} set's items must be (input tensor, integer label) pairs: {str(e).splitlines()[0]}") from None
+    raise TypeError(f"{what} data must be {DATA_FORMS}; got {type(data).__name__}")
+
+# %% ../nbs/02_data.ipynb #75e23db6
+def as_data(data,                          # any of DATA_FORMS
+            test=None,                     # a test split in the same forms, or None
+            num_classes:int|None=None,     # default: the largest label + 1
+            name:str='your data',
+           )->Data:
+    "A `Data` from a DataLoader, a Dataset or an (inputs, labels) pair (a `Data` is given back as it is)."
+    if isinstance(data, Data): return data
+    x, y = _tensors(data, 'training')
+    tx, ty = _tensors(test, 'test') if test is not None else (x[:0], y[:0])
+    if x.dim() < 2 or len(x) != len(y) or len(tx) != len(ty) or x.shape[1:] != tx.shape[1:]:
+        raise ValueError(f"inputs must be N x (one input's shape) with N labels; got inputs {tuple(x.shape)} and labels {tuple(y.shape)}"
+                         + (f", test inputs {tuple(tx.shape)} and labels {tuple(ty.shape)}" if test is not None else ''))
+    if y.is_floating_point() or y.dim() != 1: raise TypeError(f"labels must be a 1-D tensor of integers; got {y.dtype} of shape {tuple(y.shape)}")
+    labels = torch.cat([y, ty])
+    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    check_int('num_classes', num_classes, 1)
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must be in [0, {num_classes}) for {num_classes} classes; got labels from {int(labels.min())} to {int(labels.max())}")
+    channels = x.shape[1]
+    return Data(name, x, y.long(), tx, ty.long(), num_classes, (0.0,) * channels, (1.0,) * channels)

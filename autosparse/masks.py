@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_masks.ipynb #2dacbfc9
 from __future__ import annotations
-import hashlib, json, math, sys
+import copy, hashlib, json, math, sys, warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,13 +13,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import check_number, distributed_world, is_main_process
+from .config import check_choice, check_number, distributed_world, is_main_process
 from .store import Store, atomic, say
 
 # %% auto #0
-__all__ = ['PRUNABLE_LAYERS', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask', 'mask_from_scores',
-           'shuffle_within_layers', 'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'share_mask',
-           'saved_or_computed_mask']
+__all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask',
+           'mask_from_scores', 'LayerCollapse', 'LayerCollapseError', 'check_collapse', 'shuffle_within_layers',
+           'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'to_torch_prune', 'from_torch_prune',
+           'effective_model', 'share_mask', 'saved_or_computed_mask']
 
 # %% ../nbs/04_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -96,7 +97,7 @@ class Mask(dict):
         "A short hash of the mask's names and bits: equal masks, equal fingerprints."
         h = hashlib.sha256()
         for name in sorted(self):
-            h.update(name.encode()); h.update(bytes(self[name].shape)); h.update(self[name].cpu().numpy().tobytes())
+            h.update(name.encode()); h.update(repr(tuple(self[name].shape)).encode()); h.update(self[name].cpu().numpy().tobytes())
         return h.hexdigest()[:16]
 
     def __eq__(self, other):
@@ -104,16 +105,28 @@ class Mask(dict):
     def __ne__(self, other): return not self == other
     __hash__ = None
 
+    def to_torch_prune(self, model:nn.Module)->nn.Module:
+        "Apply to `model` as torch.nn.utils.prune's reparametrization, in place (see `to_torch_prune`)."
+        return to_torch_prune(self, model)
+    @staticmethod
+    def from_torch_prune(model:nn.Module)->Mask:
+        "The mask `model` carries in torch.nn.utils.prune's form (see `from_torch_prune`)."
+        return from_torch_prune(model)
+
     def __repr__(self):
         return f"Mask({len(self)} layers, {self.num_kept:,}/{self.num_weights:,} kept, sparsity {self.sparsity:.4f})"
 
 # %% ../nbs/04_masks.ipynb #b76cb19f
 def _lowest(scores:torch.Tensor, pruned:torch.Tensor, k:int)->torch.Tensor:
     "Boolean tensor marking the k weights to remove: already-pruned first, then lowest score, then earliest."
-    order = torch.argsort(scores, stable=True)
-    order = order[torch.argsort(~pruned[order], stable=True)]  # stable: pruned weights first, score order kept
-    remove = torch.zeros_like(pruned)
-    remove[order[:k]] = True
+    remove, left = pruned.clone(), k - int(pruned.sum())       # mask_from_scores checks that left >= 0
+    if left == 0: return remove
+    free = None if left == k else (~pruned).nonzero().flatten()  # the weights still in play (None: all of them)
+    s = scores if free is None else scores[free]
+    threshold = float(np.partition(s.numpy(), left - 1)[left - 1])  # a selection, not a sort of every score
+    chosen = s < threshold
+    chosen[(s == threshold).nonzero().flatten()[:left - int(chosen.sum())]] = True  # at the threshold, the earliest go
+    remove[chosen if free is None else free[chosen]] = True
     return remove
 
 def mask_from_scores(scores:dict,         # parameter name -> score tensor, higher keeps
@@ -138,6 +151,28 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
         keep = ~_lowest(s, p, k)
         for n, part in zip(group, keep.split([len(flat[n]) for n in group])):
             mask[n] = part.view(scores[n].shape)
+    return mask
+
+# %% ../nbs/04_masks.ipynb #3f898c86
+class LayerCollapse(UserWarning):
+    "A mask removes every weight of a layer, cutting the network."
+
+class LayerCollapseError(ValueError):
+    "A mask removes every weight of a layer, and the caller asked for an error."
+
+COLLAPSE_POLICIES = ('warn', 'error', 'ignore')
+
+def check_collapse(mask:Mask,
+                   on_collapse:str='warn', # 'warn' (a LayerCollapse warning), 'error' (LayerCollapseError) or 'ignore'
+                  )->Mask:
+    "`mask`, after warning (or raising) if it removes every weight of a layer."
+    check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
+    layers = mask.collapsed_layers()
+    if not layers or on_collapse == 'ignore': return mask
+    message = (f"the mask at sparsity {mask.sparsity:.4f} removes every weight of {len(layers)} layer(s), cutting the network: "
+               + ', '.join(f"{n} ({mask[n].numel():,} weights)" for n in layers))
+    if on_collapse == 'error': raise LayerCollapseError(message)
+    warnings.warn(message, LayerCollapse, stacklevel=3)
     return mask
 
 # %% ../nbs/04_masks.ipynb #09722e38
@@ -176,6 +211,37 @@ def load_mask(path:str|Path)->Mask:
         mask = Mask({n: f.get_tensor(n).bool() for n in meta['order']}, details=meta['details'])
     if mask.num_kept != meta['kept']: raise ValueError(f"mask {path} keeps {mask.num_kept} weights, its metadata says {meta['kept']}")
     return mask
+
+# %% ../nbs/04_masks.ipynb #d810e3d5
+def _module_and_attribute(model:nn.Module, name:str)->tuple[nn.Module, str]:
+    "The module and the attribute name of a parameter name such as 'layer1.0.conv1.weight'."
+    module, _, attribute = name.rpartition('.')
+    return model.get_submodule(module), attribute
+
+def to_torch_prune(mask:Mask, model:nn.Module)->nn.Module:
+    "Apply `mask` to `model` as torch.nn.utils.prune's reparametrization (`weight_orig`, `weight_mask`), in place."
+    from torch.nn.utils import prune
+    for name, keep in mask.items():
+        module, attribute = _module_and_attribute(model, name)
+        prune.custom_from_mask(module, attribute, keep.to(getattr(module, attribute).device))
+    return model
+
+def from_torch_prune(model:nn.Module)->Mask:
+    "The mask a model carries as torch.nn.utils.prune's `weight_mask` buffers; a prunable layer without one is dense."
+    return Mask({f'{n}.weight' if n else 'weight': getattr(m, 'weight_mask', torch.ones_like(m.weight)).bool().cpu()
+                 for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)})
+
+def effective_model(model:nn.Module)->nn.Module:
+    "`model` itself, or, if it carries torch.nn.utils.prune's reparametrization, a copy with it made permanent."
+    from torch.nn.utils import prune
+    if not prune.is_pruned(model): return model
+    pruned = lambda module: [h._tensor_name for h in module._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)]
+    # a pruned layer's computed weight (weight_orig * weight_mask) cannot be deep-copied: the copy gets it detached
+    computed = {id(getattr(m, name)): getattr(m, name).detach() for m in model.modules() for name in pruned(m)}
+    plain = copy.deepcopy(model, computed)
+    for module in plain.modules():
+        for name in pruned(module): prune.remove(module, name)
+    return plain
 
 # %% ../nbs/04_masks.ipynb #0a20ec79
 def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks

@@ -11,7 +11,6 @@ from torch import nn
 from .autos import AUTOS
 from .config import check_choice
 from .criteria import BASELINES, Criterion
-from .data import Data
 from .density import DENSITY_CRITERIA
 from .masks import Mask
 
@@ -33,7 +32,9 @@ def criteria_table()->pd.DataFrame:
 
 # %% ../nbs/10_registry.ipynb #de171a63
 def score(name:str,                # a key of CRITERIA
-          model:nn.Module, data:Data|None=None, seed:int=0,
+          model:nn.Module,
+          data=None,               # a Data, DataLoader, Dataset or (inputs, labels) pair, for the criteria that need data
+          seed:int=0,
           sparsity:float|None=None, # the target, for criteria that plan a mask
           **options,               # the criterion's own keyword arguments
          )->dict:
@@ -43,10 +44,12 @@ def score(name:str,                # a key of CRITERIA
 def prune(name:str,                # a key of CRITERIA
           model:nn.Module,
           sparsity:float,          # fraction of prunable weights to remove
-          data:Data|None=None, seed:int=0,
+          data=None,               # as for `score`
+          seed:int=0,
           scope:str='global',      # 'global' ranks all layers together, 'layer' each layer alone
           iterations:int|None=None, # rounds of iterative pruning; None: the criterion's default
+          on_collapse:str='warn',  # a mask that empties a layer: 'warn' (LayerCollapse), 'error' or 'ignore'
           **options,               # passed to the criterion
          )->Mask:
     "The mask of a criterion, by name, at a sparsity."
-    return criterion(name).prune(model, sparsity, data, seed, scope, iterations, **options)
+    return criterion(name).prune(model, sparsity, data, seed, scope, iterations, on_collapse, **options)

@@ -20,3 +20,11 @@ def test_scorer_throughput_benchmark_prints_its_rates():
     assert result.returncode == 0, result.stderr[-3000:]
     for network in ['mlp', 'mlp-official', 'resnet18']:
         assert f"{network}: " in result.stdout and 'weights scored per second' in result.stdout
+
+
+def test_prune_speed_benchmark_prints_its_ratios():
+    result = subprocess.run([sys.executable, 'benchmarks/prune_speed.py', '--criteria', 'magnitude', 'synflow',
+                             '--synflow-rounds', '2'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for criterion in ['magnitude', 'synflow (2 rounds)']:
+        assert f"{criterion}: " in result.stdout and 'seconds / goal' in result.stdout

@@ -55,3 +55,24 @@ def test_a_dead_notebook_kernel_is_one_line(tmp_path, monkeypatch, capsys):
     assert stopped.value.code == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to resume"]
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--model', 'no_such_module:net', '--input-shape', '3,32,32'], "cannot import 'no_such_module'"),
+    (['--model', 'torchvision.models:resnet18', '--input-shape', '3,x'], "argument --input-shape: must be positive integers"),
+    (['--model', 'torchvision.models:resnet18', '--dataset', 'digits'], "the model does not take inputs of shape (1, 8, 8)"),
+])
+def test_prune_refuses_a_model_it_cannot_build_or_feed_and_writes_nothing(tmp_path, args, message):
+    line = refused('prune', *args, '--criterion', 'magnitude', '--sparsity', '0.9', '--out', tmp_path/'mask.safetensors')
+    assert message in line, line
+    assert not (tmp_path/'mask.safetensors').exists()
+
+
+def test_prune_writes_a_mask_of_a_torchvision_model(tmp_path):
+    from autosparse import load_mask
+    done = subprocess.run([str(BIN/'autosparse'), 'prune', '--model', 'torchvision.models:resnet18', '--num-classes', '10',
+                           '--criterion', 'synflow', '--iterations', '2', '--sparsity', '0.99', '--input-shape', '3,32,32',
+                           '--out', str(tmp_path/'mask.safetensors')], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    mask = load_mask(tmp_path/'mask.safetensors')
+    assert mask.num_weights - mask.num_kept == int(0.99 * mask.num_weights) and 'written to' in done.stdout

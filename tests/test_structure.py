@@ -15,7 +15,7 @@ def notebook_of(module:Path)->str:
 
 def library_notebooks()->dict:
     "Module name -> its notebook's name (NN_name)."
-    return {p.stem: notebook_of(p) for p in (ROOT/'autosparse').glob('*.py') if p.stem not in ('__init__', '_modidx')}
+    return {p.stem: notebook_of(p) for p in (ROOT/'autosparse').glob('*.py') if p.stem != '_modidx'}
 
 
 def test_modules_import_only_from_lower_numbers():
