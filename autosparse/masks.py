@@ -162,6 +162,12 @@ class LayerCollapseError(ValueError):
 
 COLLAPSE_POLICIES = ('warn', 'error', 'ignore')
 
+def _outside_level()->int:
+    "The `stacklevel` of the first caller outside this package, so that a warning points at the user's own line."
+    frame, level = sys._getframe(2), 2          # 1: the function that warns
+    while frame is not None and frame.f_globals.get('__name__', '').startswith('autosparse.'): frame, level = frame.f_back, level + 1
+    return level
+
 def check_collapse(mask:Mask,
                    on_collapse:str='warn', # 'warn' (a LayerCollapse warning), 'error' (LayerCollapseError) or 'ignore'
                   )->Mask:
@@ -172,7 +178,7 @@ def check_collapse(mask:Mask,
     message = (f"the mask at sparsity {mask.sparsity:.4f} removes every weight of {len(layers)} layer(s), cutting the network: "
                + ', '.join(f"{n} ({mask[n].numel():,} weights)" for n in layers))
     if on_collapse == 'error': raise LayerCollapseError(message)
-    warnings.warn(message, LayerCollapse, stacklevel=3)
+    warnings.warn(message, LayerCollapse, stacklevel=_outside_level())
     return mask
 
 # %% ../nbs/04_masks.ipynb #09722e38

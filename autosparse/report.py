@@ -13,8 +13,8 @@ from .config import Profile
 from .store import atomic, project_root
 
 # %% auto #0
-__all__ = ['figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile', 'summarize', 'plot_accuracy', 'plot_layers',
-           'plot_bars', 'markdown_table', 'accuracy_table']
+__all__ = ['COLLAPSE_MARK', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile', 'summarize', 'plot_accuracy',
+           'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -49,13 +49,17 @@ def t_quantile(degrees:int, level:float=0.975)->float:
     from scipy.stats import t
     return float(t.ppf(level, degrees))
 
+COLLAPSE_MARK = ' †'   # ends a summary cell in which at least one seed's mask emptied a layer
+
 def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     "Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells (%)."
-    stats = table.groupby(list(by), sort=False)[['last_acc', 'best_acc']].agg(['mean', 'std', 'count'])
-    stats.columns = [f'{a}_{b}' for a, b in stats.columns]
-    stats = stats.reset_index().rename(columns={'last_acc_count': 'seeds'}).drop(columns='best_acc_count')
+    table = table.assign(cut=table.collapsed_layers.fillna(0) > 0) if 'collapsed_layers' in table else table.assign(cut=False)
+    stats = table.groupby(list(by), sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
+                                                   seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
+                                                   best_acc_std=('best_acc', 'std'), collapsed_seeds=('cut', 'sum')).reset_index()
     half = lambda s: s * stats.seeds.map(lambda n: t_quantile(n - 1) / math.sqrt(n) if n > 1 else math.nan)
-    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}')
+    mark = stats.collapsed_seeds.map(lambda n: COLLAPSE_MARK if n > 0 else '')
+    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}') + mark
     for k in ('last', 'best'):
         stats[f'{k}_acc_ci95'] = half(stats[f'{k}_acc_std'])
         stats[k], stats[f'{k}_ci'] = cell(stats[f'{k}_acc_mean'], stats[f'{k}_acc_std']), cell(stats[f'{k}_acc_mean'], stats[f'{k}_acc_ci95'])
