@@ -19,8 +19,8 @@ from .store import Store, atomic, say
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask',
            'mask_from_scores', 'LayerCollapse', 'LayerCollapseError', 'check_collapse', 'shuffle_within_layers',
-           'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'to_torch_prune', 'from_torch_prune',
-           'effective_model', 'share_mask', 'saved_or_computed_mask']
+           'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'effective_model', 'share_mask',
+           'saved_or_computed_mask']
 
 # %% ../nbs/04_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -106,12 +106,17 @@ class Mask(dict):
     __hash__ = None
 
     def to_torch_prune(self, model:nn.Module)->nn.Module:
-        "Apply to `model` as torch.nn.utils.prune's reparametrization, in place (see `to_torch_prune`)."
-        return to_torch_prune(self, model)
-    @staticmethod
-    def from_torch_prune(model:nn.Module)->Mask:
-        "The mask `model` carries in torch.nn.utils.prune's form (see `from_torch_prune`)."
-        return from_torch_prune(model)
+        "Apply to `model` as torch.nn.utils.prune's reparametrization (`weight_orig`, `weight_mask`), in place."
+        from torch.nn.utils import prune
+        for name, keep in self.items():
+            module, attribute = _module_and_attribute(model, name)
+            prune.custom_from_mask(module, attribute, keep.to(getattr(module, attribute).device))
+        return model
+    @classmethod
+    def from_torch_prune(cls, model:nn.Module)->Mask:
+        "The mask a model carries as torch.nn.utils.prune's `weight_mask` buffers; a prunable layer without one is dense."
+        return cls({f'{n}.weight' if n else 'weight': getattr(m, 'weight_mask', torch.ones_like(m.weight)).bool().cpu()
+                    for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)})
 
     def __repr__(self):
         return f"Mask({len(self)} layers, {self.num_kept:,}/{self.num_weights:,} kept, sparsity {self.sparsity:.4f})"
@@ -223,19 +228,6 @@ def _module_and_attribute(model:nn.Module, name:str)->tuple[nn.Module, str]:
     "The module and the attribute name of a parameter name such as 'layer1.0.conv1.weight'."
     module, _, attribute = name.rpartition('.')
     return model.get_submodule(module), attribute
-
-def to_torch_prune(mask:Mask, model:nn.Module)->nn.Module:
-    "Apply `mask` to `model` as torch.nn.utils.prune's reparametrization (`weight_orig`, `weight_mask`), in place."
-    from torch.nn.utils import prune
-    for name, keep in mask.items():
-        module, attribute = _module_and_attribute(model, name)
-        prune.custom_from_mask(module, attribute, keep.to(getattr(module, attribute).device))
-    return model
-
-def from_torch_prune(model:nn.Module)->Mask:
-    "The mask a model carries as torch.nn.utils.prune's `weight_mask` buffers; a prunable layer without one is dense."
-    return Mask({f'{n}.weight' if n else 'weight': getattr(m, 'weight_mask', torch.ones_like(m.weight)).bool().cpu()
-                 for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)})
 
 def effective_model(model:nn.Module)->nn.Module:
     "`model` itself, or, if it carries torch.nn.utils.prune's reparametrization, a copy with it made permanent."
