@@ -22,8 +22,10 @@ def local_ray():
     ray.shutdown()
 
 def finished_at(root:Path)->dict:
-    "Each stored run's key and the time its record was written."
-    with sqlite3.connect(Path(root)/'autosparse.sqlite') as db: return dict(db.execute('SELECT key, finished FROM runs'))
+    "Each stored run's key and the time its record was written; empty while the store is still creating its tables."
+    with sqlite3.connect(Path(root)/'autosparse.sqlite') as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'").fetchone(): return {}
+        return dict(db.execute('SELECT key, finished FROM runs'))
 
 def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
     # a learned criterion too: its IRP run and density model are learned in a Ray task, its records stored by the driver
