@@ -5,7 +5,7 @@
 # %% ../nbs/08_autos.ipynb #85cad46f
 from __future__ import annotations
 import json, math, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 import autosparse
-from .config import Execution, Features, ScorerConfig, check_choice, config_from_dict, key_of, provenance
+from .config import Execution, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance
 from .data import Data
 from .irp import IRPRun, run_irp, surviving_scores
 from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
@@ -25,9 +25,9 @@ from .store import Store, add_seconds, atomic, run_once, seconds_spent
 from .training import build_profile_model, epoch_seed, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['SCORER_NETWORKS', 'AUTOS', 'WeightFeatures', 'weight_features', 'PseudoImageScorer', 'build_scorer_network',
-           'split_weights', 'Scorer', 'overlap_with_irp', 'layer_rank', 'spearman', 'train_scorer', 'save_scorer',
-           'load_scorer', 'resolve_scorer', 'autos_scores']
+__all__ = ['SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'WeightFeatures', 'weight_features', 'PseudoImageScorer',
+           'build_scorer_network', 'split_weights', 'Scorer', 'overlap_with_irp', 'layer_rank', 'spearman',
+           'train_scorer', 'save_scorer', 'load_scorer', 'pretrained_path', 'resolve_scorer', 'autos_scores']
 
 # %% ../nbs/08_autos.ipynb #f54ed7aa
 @dataclass
@@ -263,7 +263,7 @@ def save_scorer(scorer:Scorer, path:str|Path,
                ):
     "Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as metadata."
     from safetensors.torch import save_file
-    meta = json.dumps(dict(config=asdict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'), metrics=scorer.metrics,
+    meta = json.dumps(dict(config=config_dict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'), metrics=scorer.metrics,
                            history=scorer.history, version=autosparse.__version__), sort_keys=True)
     write = lambda tmp: save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata={'autosparse': meta})
     if store is not None: store.save_artifact(path, write); return
@@ -282,6 +282,12 @@ def load_scorer(path:str|Path)->Scorer:
     return Scorer(network, config, meta['metrics'], meta['history'], meta['key'])
 
 # %% ../nbs/08_autos.ipynb #831be0b8
+PRETRAINED_SCORER = 'autos.safetensors'  # the shipped scorer's file name
+
+def pretrained_path(name:str)->Path:
+    "A file of the package's `pretrained` folder: the criteria learned on the CPU profile, shipped with the package."
+    return Path(autosparse.__file__).parent/'pretrained'/name
+
 def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=None, progress:bool=False)->Scorer:
     "A Scorer from a Scorer, a saved scorer's path, or a configuration (trained if needed)."
     if isinstance(scorer, Scorer): return scorer
@@ -289,10 +295,10 @@ def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=No
     return load_scorer(scorer)
 
 def autos_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
-                 scorer:Scorer|ScorerConfig|str|Path|None=None, # the trained AutoS network, or where to find it
+                 scorer:Scorer|ScorerConfig|str|Path|None=None, # the trained AutoS network, or where to find it; None: the shipped one
                  progress:bool=False)->dict:
     "AutoS: each weight's surviving score as the trained scorer predicts it from the weight's initial features."
-    if scorer is None: raise ValueError("AutoS needs a trained scorer: pass scorer= (a Scorer, a saved scorer's path or a ScorerConfig)")
+    scorer = pretrained_path(PRETRAINED_SCORER) if scorer is None else scorer
     return resolve_scorer(scorer, progress=progress)(model, data, seed, sparsity, progress)
 
 AUTOS = Criterion('autos', autos_scores, needs_data=True, learner=train_scorer, configuration=ScorerConfig)  # learns from an IRP run

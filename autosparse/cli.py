@@ -14,6 +14,7 @@ from torch import nn
 
 from .config import MAX_SEED, PROFILES, IRPConfig, check_choice, get_profile
 from .data import DATASETS, load_dataset
+from .density import ship_pretrained
 from .irp import run_irp
 from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, save_mask
 from .registry import CRITERIA, criterion, prune
@@ -28,7 +29,7 @@ __all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'refresh_readme_
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
-                ('ablation', {}), ('densities', {}), ('diagnostics', {})]  # the notebooks and their parameters, in order
+                ('ablation', {}), ('densities', {}), ('diagnostics', {}), ('your_model', {})]  # the notebooks and their parameters, in order
 
 def experiment_notebooks()->list[tuple[Path, dict]]:
     "The reproduction notebooks with their parameters, in order."
@@ -63,7 +64,8 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
                                             figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
                                             **params))
         done.append(out)
-    if profile == 'cpu' and figures is None: refresh_readme_tables()
+    if profile == 'cpu' and figures is None:  # the README's tables and the package's shipped criteria, from the runs just made
+        refresh_readme_tables(); ship_pretrained(results)
     return done
 
 def refresh_readme_tables():

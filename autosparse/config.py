@@ -19,8 +19,8 @@ __all__ = ['MAX_SEED', 'RESULTS_VERSION', 'RECIPES', 'PROFILES', 'SCHEDULES', 'I
            'WITHIN', 'REPRODUCTIONS', 'ConfigError', 'check_choice', 'check_int', 'check_number', 'check_name',
            'check_seed', 'default_device', 'bf16_supported', 'distributed_world', 'is_main_process', 'Execution',
            'Recipe', 'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features', 'ScorerConfig',
-           'DensityConfig', 'Reproduction', 'get_reproduction', 'identity', 'key_of', 'config_from_dict', 'describe',
-           'git_state', 'provenance']
+           'DensityConfig', 'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity', 'key_of',
+           'config_from_dict', 'describe', 'git_state', 'provenance']
 
 # %% ../nbs/00_config.ipynb #b5cdae87
 class ConfigError(ValueError):
@@ -143,8 +143,8 @@ RECIPES = {
 class Profile:
     "The scale of an experiment: data, model, width, recipe."
     name:str
-    dataset:str                 # a data set's name (autosparse.data.DATASETS)
-    model:str                   # a model's name (autosparse.models.MODELS)
+    dataset:str|object          # a data set's name (autosparse.data.DATASETS), or your own Data (autosparse.training.custom_profile)
+    model:str|object            # a model's name (autosparse.models.MODELS), or your own model: a module or a factory
     width:float                 # channel multiplier
     train_per_class:int|None    # class-balanced training subset, None for the whole training set
     recipe:Recipe
@@ -152,11 +152,18 @@ class Profile:
     scorer_epochs:int=10        # epochs of AutoS scorer training (the paper's 10)
 
     def __post_init__(self):
-        check_name('name', self.name); check_name('dataset', self.dataset); check_name('model', self.model)
+        check_name('name', self.name)
+        if isinstance(self.dataset, str): check_name('dataset', self.dataset)
+        if isinstance(self.model, str): check_name('model', self.model)
         check_number('width', self.width, 0, low_open=True, meaning='the channel multiplier')
         if self.train_per_class is not None: check_int('train_per_class', self.train_per_class, 1)
         check_int('irp_rounds', self.irp_rounds, 1); check_int('scorer_epochs', self.scorer_epochs, 1)
         if not isinstance(self.recipe, Recipe): raise ConfigError(f"recipe must be a Recipe; got {self.recipe!r}")
+
+    @property
+    def custom(self)->bool:
+        "Whether the profile trains a user's own model or data rather than registered ones (named by their fingerprints)."
+        return not (isinstance(self.dataset, str) and isinstance(self.model, str))
 
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
@@ -349,16 +356,33 @@ def get_reproduction(profile:str)->Reproduction:
     return REPRODUCTIONS[profile]
 
 # %% ../nbs/00_config.ipynb #a0318f30
-def _plain(obj, fingerprint):
+def named(obj)->str:
+    "A profile's model or data set by name: a registry's name as it is, yours by its own (its fingerprint says what it is)."
+    if isinstance(obj, str): return obj
+    if isinstance(getattr(obj, 'name', None), str): return obj.name   # a Data
+    kind = type(obj) if hasattr(obj, 'forward') and not isinstance(obj, type) else obj  # a module by its class, a factory by itself
+    return f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', type(kind).__name__)}"
+
+def _plain(obj, fingerprint,
+           defaults:bool=False, # write the fields left at their defaults too
+          ):
     "A configuration as JSON-ready values: its non-default fields, recursively, with every profile's fingerprint."
     if is_dataclass(obj):
-        out = {f.name: _plain(getattr(obj, f.name), fingerprint) for f in fields(obj) if getattr(obj, f.name) != f.default}
+        def value(name):
+            v = getattr(obj, name)
+            return named(v) if isinstance(obj, Profile) and name in ('dataset', 'model') else _plain(v, fingerprint, defaults)
+        out = {f.name: value(f.name) for f in fields(obj) if defaults or getattr(obj, f.name) != f.default}
         if isinstance(obj, Profile) and fingerprint is not None: out['fingerprint'] = fingerprint(obj)
         return out
-    if isinstance(obj, (tuple, list)): return [_plain(v, fingerprint) for v in obj]
+    if isinstance(obj, (tuple, list)): return [_plain(v, fingerprint, defaults) for v in obj]
     if isinstance(obj, (np.floating, np.integer)): return obj.item()
     return obj
 
+def config_dict(config)->dict:
+    "Every field of a configuration as JSON-ready values (as `dataclasses.asdict`, with a user's model and data by name)."
+    return _plain(config, None, defaults=True)
+
+# %% ../nbs/00_config.ipynb #657c8abf
 def identity(config,                   # a configuration dataclass (a run, an IRP run, a scorer...)
              execution:Execution,      # where it computes
              fingerprint=None,         # fingerprint(profile) -> dict, for every profile in the configuration

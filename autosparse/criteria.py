@@ -20,11 +20,12 @@ from .config import check_choice, check_int, check_number, check_seed
 from .data import DATA_FORMS, Batches, Data, as_data
 from .masks import (COLLAPSE_POLICIES, PRUNABLE_LAYERS, Mask, check_collapse, check_sparsity, effective_model,
                               mask_from_scores, prunable_parameters)
+from .models import check_model_input, untouched
 
 # %% auto #0
-__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'untouched', 'scoring_pass', 'check_model_input',
-           'scoring_copy', 'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered',
-           'grasp_scores', 'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
+__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'scoring_pass', 'scoring_copy', 'initial_gradient',
+           'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores', 'synflow_scores',
+           'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
 class Scores(dict):
@@ -43,40 +44,12 @@ def magnitude_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:
     return {n: p.detach().abs().cpu() for n, p in prunable_parameters(model).items()}
 
 # %% ../nbs/06_criteria.ipynb #7d90cc31
-@contextmanager
-def untouched(model:nn.Module):
-    "Run a block on `model` and give it back with the same buffers (BatchNorm statistics) and module modes."
-    modes = {m: m.training for m in model.modules()}
-    buffers = {k: v.clone() for k, v in model.named_buffers()}
-    try: yield model
-    finally:
-        for m, training in modes.items(): m.training = training
-        with torch.no_grad():
-            for k, v in model.named_buffers(): v.copy_(buffers[k])
-
 def scoring_pass(data:Data|Batches,
                  batch_size:int=256, seed:int=0, augment:bool=True)->Batches:
     "The batches of one pass over a training split that sees every example exactly once (or the given batches)."
     if isinstance(data, Batches): return data
     if data is None: raise ValueError("a scoring pass needs data: pass a data set")
     return data.batches(train=True, batch_size=batch_size, seed=seed, augment=augment, drop_last=False)
-
-# %% ../nbs/06_criteria.ipynb #1e15eaf5
-def check_model_input(model:nn.Module,
-                      input_shape:tuple,          # one input's shape
-                      num_classes:int|None=None,  # the data's classes: the model needs at least as many outputs
-                     ):
-    "Raise a one-line error unless `model` takes a batch of inputs of `input_shape` (and has an output per class)."
-    first = next(model.parameters())
-    with untouched(model), torch.no_grad():
-        model.eval()
-        try: out = model(torch.zeros((2, *input_shape), device=first.device, dtype=first.dtype))
-        except Exception as e:
-            raise ValueError(f"the model does not take inputs of shape {tuple(input_shape)} (a batch of them: (N, *shape)): "
-                             f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
-    if num_classes is not None and (out.dim() != 2 or out.shape[1] < num_classes):
-        raise ValueError(f"the model's output for one input has shape {tuple(out.shape[1:])}, and the data have {num_classes} classes: "
-                         f"a classifier with one logit per class is expected")
 
 # %% ../nbs/06_criteria.ipynb #7e551979
 @contextmanager

@@ -37,7 +37,7 @@ class DatasetMissing(FileNotFoundError):
 
 # %% ../nbs/02_data.ipynb #5c116144
 # one cell: a class reads whole: the data set, its subset, its batches and its fingerprint
-@dataclass
+@dataclass(eq=False)  # a data set is itself: compared and hashed by identity (a profile may hold one)
 class Data:
     "A classification data set held in memory, with its normalization and augmentation."
     name:str

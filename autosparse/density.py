@@ -4,8 +4,8 @@
 
 # %% ../nbs/09_density.ipynb #9437bdac
 from __future__ import annotations
-import functools, math
-from dataclasses import dataclass
+import functools, json, math
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +13,21 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .autos import Scorer, train_scorer
-from .config import WITHIN, DensityConfig
+from .autos import PRETRAINED_SCORER, Scorer, load_scorer, pretrained_path, save_scorer, train_scorer
+from .config import (WITHIN, DensityConfig, IRPConfig, ScorerConfig, check_choice, config_dict, config_from_dict,
+                               get_profile, key_of)
 from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores
 from .data import Data
 from .irp import run_irp
 from .masks import count_to_remove, prunable_parameters
-from .store import Store
-from .training import build_profile_model, load_profile_data
+from .store import Store, atomic, sha256
+from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'DENSITY_CRITERIA', 'layer_descriptors', 'logit', 'fit_ridge',
-           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'layer_density_scores',
-           'density_criterion']
+__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'DENSITY_CRITERIA', 'PRETRAINED_DENSITY', 'SHIPPED_RULES',
+           'layer_descriptors', 'logit', 'fit_ridge', 'match_budget', 'scores_with_budgets', 'LayerDensity',
+           'fit_layer_density', 'layer_density_scores', 'density_criterion', 'save_layer_density', 'load_layer_density',
+           'pretrained_density', 'ship_pretrained', 'pretrained_card']
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -171,11 +173,13 @@ def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
 
 # %% ../nbs/09_density.ipynb #fc0a9734
 def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
-                         scorer:LayerDensity|DensityConfig|None=None, # the fitted density model, or its configuration
+                         scorer:LayerDensity|DensityConfig|None=None, # the fitted density model, or its configuration; None: the shipped one
                          within:str|None=None,   # the rule the criterion's name promises, checked against the model's
                          progress:bool=False)->dict:
     "Learned layer densities: IRP's layer budgets predicted for `model` at `sparsity`, weights picked inside each layer."
-    if scorer is None: raise ValueError("a layer-density criterion needs a density model: pass scorer= (a LayerDensity or a DensityConfig)")
+    if scorer is None and within == 'autos':
+        raise ValueError("no within-layer AutoS scorer ships with the package: pass scorer= (a LayerDensity or a DensityConfig)")
+    if scorer is None: scorer = pretrained_density(within or 'magnitude')
     if isinstance(scorer, DensityConfig): scorer = fit_layer_density(scorer, progress=progress)
     if within is not None and scorer.config.within != within:
         raise ValueError(f"this criterion picks weights by {within}, its density model by {scorer.config.within}")
@@ -188,3 +192,69 @@ def density_criterion(rule:str)->Criterion:
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
 DENSITY_CRITERIA = tuple(density_criterion(rule) for rule in WITHIN)
+
+# %% ../nbs/09_density.ipynb #cdafd3a7
+PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name
+SHIPPED_RULES = ('magnitude', 'random', 'snip', 'synflow')  # the rules the shipped density model picks weights by
+
+def save_layer_density(density:LayerDensity, path:str|Path):
+    "Write a density model (without a within-layer scorer) as safetensors with JSON metadata, atomically."
+    from safetensors.torch import save_file
+    if density.within_scorer is not None: raise ValueError("a density model with within='autos' is saved with its scorer: not supported")
+    records = lambda table: json.loads(table.to_json(orient='records'))
+    meta = json.dumps(dict(config=config_dict(density.config), source=records(density.source), irp=records(density.irp)), sort_keys=True)
+    arrays = dict(mean=density.mean, std=density.std, **({} if density.coef is None else dict(coef=density.coef)))
+    with atomic(path) as tmp:
+        save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}, str(tmp), metadata={'autosparse': meta})
+
+def load_layer_density(path:str|Path)->LayerDensity:
+    "Read a density model written by `save_layer_density`."
+    from safetensors import safe_open
+    if not Path(path).exists(): raise FileNotFoundError(f"no layer-density model at {path}: fit one with autosparse.density.fit_layer_density")
+    with safe_open(str(path), 'pt') as f:
+        meta, arrays = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k).numpy() for k in f.keys()}
+    return LayerDensity(config_from_dict(DensityConfig, meta['config']), pd.DataFrame(meta['source']), pd.DataFrame(meta['irp']),
+                        arrays['mean'], arrays['std'], arrays.get('coef'), None)
+
+def pretrained_density(within:str='magnitude', # the rule inside the layers
+                      )->LayerDensity:
+    "The layer-density model learned on the CPU profile, shipped with the package, picking weights by `within`."
+    check_choice('within', within, SHIPPED_RULES)
+    density = load_layer_density(pretrained_path(PRETRAINED_DENSITY))
+    return replace(density, config=replace(density.config, within=within))
+
+# %% ../nbs/09_density.ipynb #122f71f2
+def ship_pretrained(results=None,            # the results root the profile's reproduction wrote to
+                    folder:Path|None=None,   # default: the package's pretrained folder
+                    profile:str='cpu',       # the profile whose IRP source they learn from
+                    progress:bool=False)->dict:
+    "Write a profile's AutoS scorer and layer-density model (the package's: the CPU profile's) into a folder, with their manifest."
+    folder = Path(folder or pretrained_path(''))
+    folder.mkdir(parents=True, exist_ok=True)
+    irp = IRPConfig(get_profile(profile))
+    made = {PRETRAINED_SCORER: (ScorerConfig(irp), lambda config, path: save_scorer(train_scorer(config, results, progress), path)),
+            PRETRAINED_DENSITY: (DensityConfig(irp), lambda config, path: save_layer_density(fit_layer_density(config, results, progress), path))}
+    manifest = {}
+    for name, (config, write) in made.items():
+        write(config, folder/name)
+        described = run_identity(config)
+        manifest[name] = dict(key=key_of(described), sha256=sha256(folder/name), bytes=(folder/name).stat().st_size, identity=described)
+        print(f"shipped {folder/name}: {manifest[name]['bytes']:,} bytes, learned from the {profile} profile (key {manifest[name]['key']})")
+    with atomic(folder/'manifest.json') as tmp: Path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + '\n')
+    for name in (*made, 'manifest.json'): (folder/name).chmod(0o644)  # package data: readable by every user
+    return manifest
+
+def pretrained_card()->pd.DataFrame:
+    "What the shipped criteria learned from and how well: read from the shipped files."
+    manifest = json.loads(pretrained_path('manifest.json').read_text())
+    scorer, density = load_scorer(pretrained_path(PRETRAINED_SCORER)), pretrained_density()
+    profile = scorer.config.irp.profile
+    rows = dict(source=f"{profile.model} at width {profile.width} on {profile.dataset}, {profile.train_per_class} training images per class",
+                irp=f"{scorer.config.irp.num_rounds} rounds to density {scorer.config.irp.final_density}, {profile.recipe.epochs} epochs a round",
+                scorer_weights=scorer.metrics['weights'], scorer_held_out=scorer.metrics['held_out'],
+                scorer_held_mse=scorer.metrics['held_mse'], scorer_held_spearman=scorer.metrics['held_spearman'],
+                abs_w0_held_spearman=scorer.metrics['abs_w0_spearman'], overlap_with_irp_last_mask=scorer.metrics['irp_overlap_last'],
+                density_layers=len(density.source), density_rounds_fitted=int(density.irp['round'].nunique()),
+                **{f'{name} (bytes)': entry['bytes'] for name, entry in manifest.items()},
+                results_version=manifest[PRETRAINED_SCORER]['identity']['results_version'])
+    return pd.Series(rows, name='shipped criteria').to_frame()

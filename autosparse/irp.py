@@ -5,7 +5,7 @@
 # %% ../nbs/07_irp.ipynb #08a33006
 from __future__ import annotations
 import contextlib, json, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import Execution, IRPConfig, default_device, is_main_process, key_of, provenance
+from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
 from .criteria import initial_gradient, magnitude_scores, snip_scores
@@ -172,7 +172,7 @@ def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->Survi
         survival=torch.cat([survival[n].flatten() for n in params]),
         layer=torch.cat([torch.full((p.numel(),), i, dtype=torch.int16) for i, p in enumerate(params.values())]),
         layers=[[n, list(p.shape)] for n, p in params.items()], rounds=config.num_rounds, g0_loss=loss,
-        config=json.loads(json.dumps(dict(hash=run.key, **asdict(config)))),
+        config=json.loads(json.dumps(dict(hash=run.key, **config_dict(config)))),
         results=json.loads(run.rounds.to_json(orient='records')))
     save_surviving_scores(scores, path, run.store)
     return scores

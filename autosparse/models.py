@@ -5,6 +5,7 @@
 # %% ../nbs/03_models.ipynb #2b8531e7
 from __future__ import annotations
 import hashlib, json
+from contextlib import contextmanager
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -13,7 +14,8 @@ from .config import check_choice, check_int, check_number, check_seed
 
 # %% auto #0
 __all__ = ['VGG_LAYERS', 'MODELS', 'scaled', 'init_batchnorm', 'BasicBlock', 'ResNet', 'resnet18', 'resnet20', 'resnet32',
-           'resnet56', 'VGG', 'vgg11', 'vgg16', 'vgg19', 'MLP', 'mlp', 'build_model', 'model_fingerprint']
+           'resnet56', 'VGG', 'vgg11', 'vgg16', 'vgg19', 'MLP', 'mlp', 'build_model', 'model_fingerprint', 'untouched',
+           'check_model_input']
 
 # %% ../nbs/03_models.ipynb #8abc884b
 def scaled(channels:int, width:float)->int:
@@ -171,3 +173,31 @@ def model_fingerprint(model:nn.Module)->str:
                  parameters=[(n, list(p.shape)) for n, p in model.named_parameters()],
                  buffers=[(n, list(b.shape)) for n, b in model.named_buffers()])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+# %% ../nbs/03_models.ipynb #76754186
+@contextmanager
+def untouched(model:nn.Module):
+    "Run a block on `model` and give it back with the same buffers (BatchNorm statistics) and module modes."
+    modes = {m: m.training for m in model.modules()}
+    buffers = {k: v.clone() for k, v in model.named_buffers()}
+    try: yield model
+    finally:
+        for m, training in modes.items(): m.training = training
+        with torch.no_grad():
+            for k, v in model.named_buffers(): v.copy_(buffers[k])
+
+def check_model_input(model:nn.Module,
+                      input_shape:tuple,          # one input's shape
+                      num_classes:int|None=None,  # the data's classes: the model needs at least as many outputs
+                     ):
+    "Raise a one-line error unless `model` takes a batch of inputs of `input_shape` (and has an output per class)."
+    first = next(model.parameters())
+    with untouched(model), torch.no_grad():
+        model.eval()
+        try: out = model(torch.zeros((2, *input_shape), device=first.device, dtype=first.dtype))
+        except Exception as e:
+            raise ValueError(f"the model does not take inputs of shape {tuple(input_shape)} (a batch of them: (N, *shape)): "
+                             f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    if num_classes is not None and (out.dim() != 2 or out.shape[1] < num_classes):
+        raise ValueError(f"the model's output for one input has shape {tuple(out.shape[1:])}, and the data have {num_classes} classes: "
+                         f"a classifier with one logit per class is expected")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Profile
+from .config import Profile, named
 from .store import atomic, project_root
 
 # %% auto #0
@@ -37,8 +37,8 @@ def banner(title:str,        # what the notebook computes
            **facts,          # anything else worth saying first: sparsities, seeds, the results root
           )->str:
     "One paragraph saying what a reproduction notebook runs; printed, and returned."
-    data = f"{profile.dataset}" + (f" ({profile.train_per_class} per class)" if profile.train_per_class else '')
-    text = (f"{title}: {profile.model} x{profile.width} on {data}, {profile.recipe.epochs} epochs per training "
+    data = named(profile.dataset) + (f" ({profile.train_per_class} per class)" if profile.train_per_class else '')
+    text = (f"{title}: {named(profile.model)} x{profile.width} on {data}, {profile.recipe.epochs} epochs per training "
             f"(profile {profile.name}); " + '; '.join(f"{k.replace('_', ' ')} {v}" for k, v in facts.items()))
     print(text)
     return text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 import autosparse
-from .config import ConfigError, is_main_process, key_of
+from .config import ConfigError, config_dict, is_main_process, key_of
 
 # %% auto #0
 __all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'say', 'ReadOnlyResults', 'ArtifactLedger', 'Store',
@@ -249,8 +249,8 @@ def run_lock(folder:str|Path):
 
 def write_config(folder:Path, key:str, config, described:dict):
     "The run's readable `config.json`: its key, its full configuration and everything its key was computed from."
-    from dataclasses import asdict, is_dataclass
-    full = asdict(config) if is_dataclass(config) else config
+    from dataclasses import is_dataclass
+    full = config_dict(config) if is_dataclass(config) else config
     with atomic(Path(folder)/'config.json') as tmp:
         Path(tmp).write_text(json.dumps(dict(key=key, config=full, identity=described), indent=1, sort_keys=True, default=str))
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #f53edab6
 from __future__ import annotations
-import contextlib, functools, json, time
+import contextlib, copy, functools, hashlib, json, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,17 +15,17 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import (Execution, Profile, Recipe, bf16_supported, check_int, default_device, distributed_world,
-                               identity, is_main_process, key_of)
-from .data import Data, data_root, load_dataset
+from .config import (RECIPES, ConfigError, Execution, Profile, Recipe, bf16_supported, check_int, default_device,
+                               distributed_world, identity, is_main_process, key_of, named)
+from .data import Data, as_data, data_root, load_dataset
 from .masks import Mask, prunable_parameters
-from .models import build_model, model_fingerprint
+from .models import build_model, check_model_input, model_fingerprint
 from .store import Store, atomic
 
 # %% auto #0
 __all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device', 'evaluate', 'TrainResult',
            'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after', 'load_profile_data', 'build_profile_model',
-           'profile_fingerprint', 'run_identity', 'run_key']
+           'profile_fingerprint', 'run_identity', 'run_key', 'custom_profile']
 
 # %% ../nbs/05_training.ipynb #ae6c6d11
 def init_distributed()->tuple[int, int]:
@@ -203,11 +203,26 @@ def interrupted_after(namespace,  # a module, or a notebook's globals(): where t
 # %% ../nbs/05_training.ipynb #0a4553e7
 def load_profile_data(profile:Profile, root=None)->Data:
     "The profile's data set, subset as it says."
-    return load_dataset(profile.dataset, root, train_per_class=profile.train_per_class)
+    if isinstance(profile.dataset, str): return load_dataset(profile.dataset, root, train_per_class=profile.train_per_class)
+    return profile.dataset if profile.train_per_class is None else profile.dataset.subset(profile.train_per_class)
 
 def build_profile_model(profile:Profile, data:Data, seed:int=0)->nn.Module:
-    "The profile's model for `data`, initialized by `seed`."
-    return build_model(profile.model, data.input_shape, data.num_classes, profile.width, seed)
+    "The profile's model for `data`, initialized by `seed` (a module of your own: a copy of it)."
+    if isinstance(profile.model, str): return build_model(profile.model, data.input_shape, data.num_classes, profile.width, seed)
+    if isinstance(profile.model, nn.Module): return copy.deepcopy(profile.model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = profile.model()
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"the model factory {named(profile.model)} returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+# %% ../nbs/05_training.ipynb #c4f4c846
+def _initial_checksum(model:nn.Module)->str:
+    "A short hash of a model's parameters' and buffers' values."
+    content = hashlib.sha256()
+    for t in model.state_dict().values(): content.update(t.detach().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())  # any dtype
+    return content.hexdigest()[:16]
 
 @functools.lru_cache(maxsize=16)
 def _fingerprint(profile:Profile, root:Path)->dict:
@@ -215,8 +230,11 @@ def _fingerprint(profile:Profile, root:Path)->dict:
     return dict(data=data.fingerprint(), model=model_fingerprint(build_profile_model(profile, data)))
 
 def profile_fingerprint(profile:Profile)->dict:
-    "What the profile trains and on what: its data set's fingerprint and its built model's."
-    return _fingerprint(profile, data_root())
+    "What the profile trains and on what: its data set's fingerprint and its built model's (and its initial weights')."
+    if not profile.custom: return _fingerprint(profile, data_root())
+    data = load_profile_data(profile)  # not kept per profile: a factory may build another model tomorrow
+    model = build_profile_model(profile, data)
+    return dict(data=data.fingerprint(), model=model_fingerprint(model), initial=_initial_checksum(model))
 
 def run_identity(config, execution:Execution|None=None)->dict:
     "Everything the key of a run of `config` is computed from, where it computes (default: this process)."
@@ -225,3 +243,22 @@ def run_identity(config, execution:Execution|None=None)->dict:
 def run_key(config, execution:Execution|None=None)->str:
     "The key a run of `config` is stored under."
     return key_of(run_identity(config, execution))
+
+# %% ../nbs/05_training.ipynb #4f70cf4c
+def custom_profile(model,                     # an nn.Module (its weights are the initialization) or a function that builds one
+                   data,                      # a Data, DataLoader, Dataset or (inputs, labels) pair: the training split
+                   test=None,                 # its test split in the same forms (a Data carries its own)
+                   recipe:Recipe=RECIPES['cpu'], # how every training of the run trains
+                   name:str='custom',         # the profile's name, in descriptions
+                   irp_rounds:int=10, scorer_epochs:int=10,
+                  )->Profile:
+    "A profile that trains your own model on your own data, checked against each other."
+    if not (isinstance(model, nn.Module) or callable(model)):
+        raise ConfigError(f"model must be a torch.nn.Module or a function that builds one; got {type(model).__name__}")
+    data = as_data(data, test)
+    if len(data.test_y) == 0: raise ValueError("the data have no test split: pass test= (every IRP round is evaluated on it)")
+    profile = Profile(name, data, model, 1.0, None, recipe, irp_rounds, scorer_epochs)
+    built = build_profile_model(profile, data)
+    if not prunable_parameters(built): raise ValueError(f"the model {named(model)} has no Conv or Linear weight to prune")
+    check_model_input(built, data.input_shape, data.num_classes)
+    return profile

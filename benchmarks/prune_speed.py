@@ -3,8 +3,9 @@
 A user's first call: a torchvision model at 32x32 input, with 100 Fashion-MNIST images (10 per class, as 3x32x32) for the
 criteria that need data. Times are wall-clock seconds on this machine's threads, one call each, after one untimed
 warm-up call of Magnitude. The goals (2 cores): SynFlow with its 100 rounds within 60 s, a one-shot criterion within 20 s.
+AutoS and the learned densities use the criteria shipped in the package (`irp-layers+autos` needs a scorer of yours).
 
-    python benchmarks/prune_speed.py                                  # every baseline at 99 %
+    python benchmarks/prune_speed.py                                  # every criterion at 99 %
     python benchmarks/prune_speed.py --criteria synflow --synflow-rounds 10 --save masks.pt
     python benchmarks/prune_speed.py --criteria magnitude synflow --synflow-rounds 2   # short, for the tests
 
@@ -18,9 +19,9 @@ import torchvision
 
 from autosparse.data import load_dataset
 from autosparse.masks import LayerCollapse
-from autosparse.registry import prune
+from autosparse.registry import CRITERIA, prune
 
-GOALS = {'synflow': 60.0}   # seconds; every other criterion: ONE_SHOT_GOAL
+GOALS = {'synflow': 60.0, 'irp-layers+synflow': 60.0}   # seconds, for 100 rounds; every other criterion: ONE_SHOT_GOAL
 ONE_SHOT_GOAL = 20.0
 
 
@@ -33,9 +34,9 @@ def images(per_class:int)->tuple:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--criteria', nargs='+', default=['random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb'])
+    parser.add_argument('--criteria', nargs='+', default=[c for c in CRITERIA if c != 'irp-layers+autos'])
     parser.add_argument('--sparsity', type=float, default=0.99)
-    parser.add_argument('--synflow-rounds', type=int, default=100)
+    parser.add_argument('--synflow-rounds', type=int, default=100, help="rounds of SynFlow and of irp-layers+synflow")
     parser.add_argument('--per-class', type=int, default=10, help='images per class for SNIP and GraSP')
     parser.add_argument('--save', help='write the masks to this file')
     parser.add_argument('--compare', help='compare the masks with those saved in this file, bit for bit')
@@ -51,12 +52,12 @@ def main():
         prune('magnitude', model, args.sparsity)   # warm-up
         masks = {}
         for name in args.criteria:
-            kwargs = dict(iterations=args.synflow_rounds) if name == 'synflow' else {}
+            kwargs = dict(iterations=args.synflow_rounds) if 'synflow' in name else {}
             t0 = time.perf_counter()
             masks[name] = prune(name, model, args.sparsity, data, **kwargs)
             seconds = time.perf_counter() - t0
             goal = GOALS.get(name, ONE_SHOT_GOAL)
-            rounds = f" ({args.synflow_rounds} rounds)" if name == 'synflow' else ''
+            rounds = f" ({args.synflow_rounds} rounds)" if 'synflow' in name else ''
             print(f"{name}{rounds}: {seconds:.1f} s; seconds / goal {seconds / goal:.2f}; "
                   f"{masks[name].num_kept:,} kept, {len(masks[name].collapsed_layers())} layers collapsed")
     if args.save: torch.save({n: dict(m) for n, m in masks.items()}, args.save)

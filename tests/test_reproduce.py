@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from autosparse.masks import count_to_remove
+from autosparse.registry import CRITERIA
+
 ROOT = Path(__file__).resolve().parents[1]
 AUTOSPARSE = Path(sys.executable).parent / 'autosparse'
 
@@ -29,7 +32,12 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert variants | {'magnitude', 'snip', 'synflow', 'autos'} <= set(pd.read_csv(figures/'densities-summary-smoke.csv').method)
     sanity = pd.read_csv(figures/'sanity-checks-0.98-smoke.csv')
     assert set(sanity.check) == {'none', 'shuffle', 'reinit'} and set(sanity.method) == {'snip', 'synflow', 'npb', 'autos'}
-    for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'diagnostics']:
+    yours = pd.read_csv(figures/'your-model-prune-smoke.csv')
+    assert set(yours[yours.network == 'ShortcutNet'].criterion) == set(CRITERIA) - {'irp-layers+autos'}  # every criterion
+    assert (yours.weights - yours.kept == [count_to_remove(n, 0.9) for n in yours.weights]).all()
+    assert (pd.read_csv(figures/'your-model-trained-smoke.csv').last_acc > 0).all()
+    assert len(pd.read_csv(figures/'your-model-learned-smoke.csv')) == 2  # AutoS and the densities learned on ShortcutNet
+    for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'diagnostics', 'your_model']:
         assert (tmp_path/'runs'/f'{name}-smoke.ipynb').exists()
     assert all(m in first.stdout for m in methods - {'dense'})  # the headline table is printed
 
