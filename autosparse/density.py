@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_density.ipynb #9437bdac
 from __future__ import annotations
-import functools, json, math
+import functools, inspect, json, math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -132,14 +132,19 @@ class LayerDensity:
         kept = match_budget(self.logits(layers, max(1 - sparsity, 1e-12)), sizes, floors, keep)
         return dict(zip(layers.layer, kept.tolist()))
 
-    def within_scores(self, model:nn.Module, data:Data|None, seed:int, progress:bool=False)->dict:
+    def within_scores(self, model:nn.Module, data:Data|None, seed:int, progress:bool=False,
+                      input_shape:tuple|None=None, # for a data-free rule (SynFlow) called without data
+                     )->dict:
         "How the weights rank inside their layers."
         if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
-        return WITHIN_SCORES[self.config.within](model, data, seed)
+        rule = WITHIN_SCORES[self.config.within]
+        takes_shape = 'input_shape' in inspect.signature(rule).parameters
+        return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_shape else {}))
 
-    def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False)->dict:
+    def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,
+                 input_shape:tuple|None=None)->dict:
         if sparsity is None: raise ValueError("a layer-density criterion plans a mask for a given sparsity: pass sparsity")
-        return scores_with_budgets(self.within_scores(model, data, seed, progress), self.budgets(model, sparsity))
+        return scores_with_budgets(self.within_scores(model, data, seed, progress, input_shape), self.budgets(model, sparsity))
 
 # %% ../nbs/09_density.ipynb #0343d8d8
 def _clamped(rows:pd.DataFrame)->np.ndarray:
@@ -175,6 +180,7 @@ def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
 def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
                          scorer:LayerDensity|DensityConfig|None=None, # the fitted density model, or its configuration; None: the shipped one
                          within:str|None=None,   # the rule the criterion's name promises, checked against the model's
+                         input_shape:tuple|None=None, # one input's shape, for the data-free rules called without data
                          progress:bool=False)->dict:
     "Learned layer densities: IRP's layer budgets predicted for `model` at `sparsity`, weights picked inside each layer."
     if scorer is None and within == 'autos':
@@ -183,7 +189,7 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
     if isinstance(scorer, DensityConfig): scorer = fit_layer_density(scorer, progress=progress)
     if within is not None and scorer.config.within != within:
         raise ValueError(f"this criterion picks weights by {within}, its density model by {scorer.config.within}")
-    return scorer(model, data, seed, sparsity, progress)
+    return scorer(model, data, seed, sparsity, progress, input_shape)
 
 def density_criterion(rule:str)->Criterion:
     "The learned-density criterion that picks weights inside a layer by `rule` (one of WITHIN)."
