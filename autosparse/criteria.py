@@ -25,7 +25,7 @@ from .models import check_model_input, untouched
 # %% auto #0
 __all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'scoring_pass', 'scoring_copy', 'initial_gradient',
            'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores', 'synflow_scores',
-           'iterative_mask', 'erk_densities', 'npb_scores', 'Criterion']
+           'iterative_mask', 'erk_densities', 'npb_scores', 'takes_input_shape', 'Criterion']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
 class Scores(dict):
@@ -269,6 +269,11 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
     return Scores({n: plan[n].float() + 0.5 * params[n].detach().abs().cpu() / params[n].detach().abs().max().clamp_min(1e-12)
                    for n in params}, details=dict(npb=solves))
 
+# %% ../nbs/06_criteria.ipynb #88012d7f
+def takes_input_shape(scores:Callable)->bool:
+    "Whether a scoring function uses an input shape (the data-free criteria that build an input do; the others ignore it)."
+    return 'input_shape' in inspect.signature(scores).parameters
+
 # %% ../nbs/06_criteria.ipynb #8e1f38b7
 # one cell: a class reads whole: a criterion's record, its scoring and its pruning
 @dataclass(frozen=True)
@@ -293,8 +298,8 @@ class Criterion:
         if self.needs_data and data is None: raise ValueError(f"criterion {self.name!r} needs data: pass {DATA_FORMS}")
         shape = options.get('input_shape') or (data.input_shape if data is not None else None)
         if shape is not None: check_model_input(model, shape, data.num_classes if data is not None else None)
-        takes = inspect.signature(self.scores).parameters    # every criterion accepts input_shape; the ones that use it get it
-        if 'input_shape' not in takes: options = {k: v for k, v in options.items() if k != 'input_shape'}
+        # every criterion accepts input_shape; the ones that use it get it
+        if not takes_input_shape(self.scores): options = {k: v for k, v in options.items() if k != 'input_shape'}
         return model, data, options
 
     def score(self, model:nn.Module,       # at initialization

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_density.ipynb #9437bdac
 from __future__ import annotations
-import functools, inspect, json, math
+import functools, json, math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from torch import nn
 from .autos import PRETRAINED_SCORER, Scorer, load_scorer, pretrained_path, save_scorer, train_scorer
 from .config import (WITHIN, DensityConfig, IRPConfig, ScorerConfig, check_choice, config_dict, config_from_dict,
                                get_profile, key_of)
-from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores
+from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores, takes_input_shape
 from .data import Data
 from .irp import run_irp
 from .masks import count_to_remove, prunable_parameters
@@ -138,8 +138,7 @@ class LayerDensity:
         "How the weights rank inside their layers."
         if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
         rule = WITHIN_SCORES[self.config.within]
-        takes_shape = 'input_shape' in inspect.signature(rule).parameters
-        return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_shape else {}))
+        return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,
                  input_shape:tuple|None=None)->dict:
