@@ -14,8 +14,8 @@ reproduce: setup data  ## the CPU-profile reproduction, then README.md's tables 
 	$(BIN)/autosparse reproduce --profile cpu
 	$(MAKE) readme
 
-test: setup data  ## the library notebooks' tests (the numbered ones), then the test suite (it runs the reproduction notebooks)
-	$(BIN)/nbdev_test --n_workers 1 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
+test: setup data  ## the library notebooks' tests (the numbered ones, two at a time on one thread each), then the test suite (it runs the reproduction notebooks)
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
 	$(BIN)/pytest
 
 setup:  ## .venv with the project and its [dev] extra; reinstalled only when pyproject.toml's content changes
@@ -45,7 +45,8 @@ readme: setup  ## README.md from nbs/index.ipynb (the input of cells tagged hide
 	$(BIN)/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README \
 	  --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_input_tags hide-input
 
-benchmark: setup data  ## training speed ratios, AutoS scorer throughput, prune times per criterion on torchvision ResNet-18
+benchmark: setup data  ## training speed ratios, AutoS scorer throughput, prune times per criterion on torchvision ResNet-18, batching ratios
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/scorer_throughput.py
 	$(BIN)/python benchmarks/prune_speed.py
+	$(BIN)/python benchmarks/batching.py

@@ -4,28 +4,29 @@
 
 # %% ../nbs/13_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, importlib, json, sys, warnings
+import argparse, importlib, json, sys, time, warnings
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import torch
 from torch import nn
 
-from .config import MAX_SEED, PROFILES, IRPConfig, check_choice, get_profile
+from .config import MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile
 from .data import DATASETS, load_dataset
 from .density import ship_pretrained
 from .irp import run_irp
 from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, save_mask
 from .registry import CRITERIA, criterion, prune
-from .report import figures_dir
+from .report import figures_dir, write_csv
 from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
-from .store import ReadOnlyResults, atomic, project_root, results_root
+from .store import ReadOnlyResults, Store, atomic, project_root, results_root
 from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'experiment_notebooks', 'reproduce', 'refresh_readme_tables', 'headline', 'run_one', 'run_irp_rounds',
-           'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
+__all__ = ['REPRODUCTION', 'experiment_notebooks', 'log_wall_time', 'reproduce', 'refresh_readme_tables', 'headline', 'run_one',
+           'run_irp_rounds', 'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -38,6 +39,22 @@ def experiment_notebooks()->list[tuple[Path, dict]]:
     if missing: raise FileNotFoundError(f"no reproduction notebook {missing[0]}: run from a clone of autosparse")
     return found
 
+# %% ../nbs/13_cli.ipynb #04153eb2
+def _stream_papermill_log():
+    "Stream what the notebooks print to the terminal, without papermill's cell markers (once per process)."
+    import logging
+    log = logging.getLogger('papermill')
+    if log.handlers: return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell')))
+    log.addHandler(handler); log.setLevel(logging.INFO)
+
+def log_wall_time(path:Path, row:dict)->pd.DataFrame:
+    "Append one notebook's wall time to the CSV of every reproduction run into this folder, atomically; the whole log."
+    log = pd.concat([pd.read_csv(path) if path.exists() else None, pd.DataFrame([row])], ignore_index=True)
+    write_csv(log, path)
+    return log
+
 # %% ../nbs/13_cli.ipynb #33d82a1c
 def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               runs:str|Path|None=None,    # executed notebooks; default runs/ in the project folder
@@ -47,22 +64,22 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               address:str|None=None,      # the Ray cluster to join (None: $RAY_ADDRESS or a local Ray)
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill; return the executed copies."
-    import logging, papermill as pm
+    import papermill as pm
     get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
-    log = logging.getLogger('papermill')
-    if not log.handlers:  # stream what the notebooks print to the terminal, without papermill's cell markers
-        handler = logging.StreamHandler(sys.stdout)
-        handler.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell')))
-        log.addHandler(handler); log.setLevel(logging.INFO)
+    _stream_papermill_log()
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
-    done = []
+    done, store, started = [], Store.at(results), datetime.now().isoformat(timespec='seconds')
     for nb, params in experiment_notebooks():
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
         print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
+        stored, t0 = len(store.records()), time.perf_counter()
         pm.execute_notebook(nb, out, cwd=nb.parent, log_output=True, progress_bar=False, stdout_file=None, kernel_name='python3',
                             parameters=dict(profile=profile, results=str(results_root(results).resolve()),
                                             figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
                                             **params))
+        log_wall_time(figures_dir(figures)/f'reproduce-{profile}.csv', dict(
+            started=started, notebook=out.stem, seconds=round(time.perf_counter() - t0, 1), stored_before=stored,
+            computed=len(store.records()) - stored, threads=torch.get_num_threads(), device=Execution.here().device))
         done.append(out)
     if profile == 'cpu' and figures is None:  # the README's tables and the package's shipped criteria, from the runs just made
         refresh_readme_tables(); ship_pretrained(results)

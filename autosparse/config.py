@@ -135,7 +135,7 @@ class Recipe:
 RECIPES = {
     'paper': Recipe(),
     'cpu': Recipe(epochs=4, batch_size=128, lr=0.05, milestones=(2, 3)),
-    'smoke': Recipe(epochs=2, batch_size=32, lr=0.05, milestones=(1,), eval_batch_size=500),
+    'smoke': Recipe(epochs=3, batch_size=64, lr=0.05, milestones=(2,), eval_batch_size=500),
 }
 
 # %% ../nbs/00_config.ipynb #fa10c6da
@@ -168,7 +168,7 @@ class Profile:
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
     'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.125, 600, RECIPES['cpu'], irp_rounds=10),
-    'smoke': Profile('smoke', 'digits', 'resnet18', 0.125, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
+    'smoke': Profile('smoke', 'digits', 'resnet18', 0.0625, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
 }
 
 def get_profile(name:str)->Profile:
@@ -346,7 +346,7 @@ REPRODUCTIONS = {
                           transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
     'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None), sparsities=(0.9, 0.95, 0.98, 0.99, 0.995),
                         transfer_sparsities=(0.9, 0.98, 0.99), resnet_scorer=(0.125, 8)),
-    'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', None), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
+    'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', 100), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
                           seeds=1, resnet_scorer=(0.0625, 4)),
 }
 

@@ -13,8 +13,8 @@ from .config import Profile, named
 from .store import atomic, project_root
 
 # %% auto #0
-__all__ = ['COLLAPSE_MARK', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile', 'summarize', 'plot_accuracy',
-           'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
+__all__ = ['COLLAPSE_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile', 'summarize',
+           'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -64,6 +64,28 @@ def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
         stats[f'{k}_acc_ci95'] = half(stats[f'{k}_acc_std'])
         stats[k], stats[f'{k}_ci'] = cell(stats[f'{k}_acc_mean'], stats[f'{k}_acc_std']), cell(stats[f'{k}_acc_mean'], stats[f'{k}_acc_ci95'])
     return stats
+
+# %% ../nbs/12_report.ipynb #d40e91ef
+TOP_LEVEL = 0.05   # a method is marked unless Welch's t-test separates it from the column's best at this level
+
+def top_methods(summary:pd.DataFrame,  # a summary (see summarize): one row per method and column
+                within:list,           # the columns that make a column of the table (e.g. ['sparsity'])
+                accuracy:str='last',   # 'last' or 'best': which epoch's accuracy is compared
+               )->pd.Series:
+    "Per row: whether it has its column's best mean or is not significantly different from it (Welch's t-test)."
+    from scipy.stats import ttest_ind_from_stats
+    mean, std = summary[f'{accuracy}_acc_mean'], summary[f'{accuracy}_acc_std'].fillna(0)
+    top = pd.Series(False, index=summary.index)
+    for _, group in summary.groupby(list(within), sort=False):
+        best = mean[group.index].idxmax()
+        top[best] = len(group) > 1
+        if len(group) < 2 or summary.seeds[best] < 2: continue
+        for i in group.index.drop(best):
+            if summary.seeds[i] < 2: continue
+            if std[i] == 0 and std[best] == 0: top[i] = mean[i] == mean[best]; continue
+            p = ttest_ind_from_stats(mean[best], std[best], summary.seeds[best], mean[i], std[i], summary.seeds[i], equal_var=False).pvalue
+            top[i] = bool(p >= TOP_LEVEL)
+    return top
 
 # %% ../nbs/12_report.ipynb #c0c87d61
 def plot_accuracy(table:pd.DataFrame, title:str,
@@ -121,14 +143,19 @@ def accuracy_table(summary:pd.DataFrame|str|Path, # a summary (see summarize) or
                    methods:list|None=None,          # the rows, in order (default: every method, as in the summary)
                    sparsities:list|None=None,       # the sparsities shown (default: all)
                    by:str|None=None,                # a column that splits the sparsities (e.g. 'target')
+                   mark:bool=True,                  # bold each column's top methods (see top_methods), for accuracy cells
                   )->str:
     "Methods by sparsity (within `by`), one cell per pair, as a Markdown table; sparsity 0 is the column 'dense'."
     summary = pd.read_csv(summary) if isinstance(summary, (str, Path)) else summary
     if methods is not None: summary = summary[summary.method.isin(methods)]
     if sparsities is not None: summary = summary[summary.sparsity.round(6).isin([round(s, 6) for s in sparsities])]
-    summary = summary.sort_values('sparsity', kind='stable')
+    summary = summary.sort_values('sparsity', kind='stable').reset_index(drop=True)
     column = summary.sparsity.map(lambda s: 'dense' if s == 0 else f'{s:.1%}')
     if by is not None: column = summary[by].astype(str) + ' ' + column
+    accuracy = cell.split('_')[0]
+    if mark and accuracy in ('last', 'best'):
+        top = top_methods(summary.assign(column=column), ['column'], accuracy)
+        summary = summary.assign(**{cell: summary[cell].where(~top, '**' + summary[cell].astype(str) + '**')})
     pivot = summary.assign(column=column).pivot(index='method', columns='column', values=cell)
     pivot = pivot.loc[[m for m in (methods or dict.fromkeys(summary.method)) if m in pivot.index], list(dict.fromkeys(column))]
     return markdown_table(pivot.rename_axis('method').rename_axis(None, axis=1))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autosparse.cli import REPRODUCTION
 from autosparse.masks import count_to_remove
 from autosparse.registry import CRITERIA
 
@@ -12,7 +13,7 @@ AUTOSPARSE = Path(sys.executable).parent / 'autosparse'
 
 
 def autosparse(*args):
-    return subprocess.run([str(AUTOSPARSE), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=2400)
+    return subprocess.run([str(AUTOSPARSE), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=3600)  # > 5x a cold smoke run (606 s on 2 cores)
 
 
 def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
@@ -54,6 +55,12 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert [p.stat().st_mtime_ns for p in checkpoints] == stamps  # nothing was trained again
     assert sorted((tmp_path/'results').rglob('*.pt')) == checkpoints
     pd.testing.assert_frame_equal(pd.read_csv(figures/'source-smoke.csv'), source)
+    # both runs logged every notebook's wall time: the first computed runs, the second only read them back
+    log = pd.read_csv(figures/'reproduce-smoke.csv')
+    cold, warm = (part for _, part in log.groupby('started', sort=False))
+    assert len(cold) == len(warm) == len(REPRODUCTION) and (log.seconds > 0).all()
+    assert cold.computed.sum() > 0 and (warm.computed == 0).all()
+    assert (warm.stored_before == cold.stored_before.iloc[-1] + cold.computed.iloc[-1]).all()
 
 
 def test_unknown_profile_is_a_one_line_error():
