@@ -68,19 +68,19 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
     get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
     _stream_papermill_log()
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
-    done, store, started = [], Store.at(results), datetime.now().isoformat(timespec='seconds')
+    store, started = Store.at(results), datetime.now().isoformat(timespec='seconds')
+    done, stored = [], len(store.records())
     for nb, params in experiment_notebooks():
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
-        print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
-        stored, t0 = len(store.records()), time.perf_counter()
+        print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); t0 = time.perf_counter()
         pm.execute_notebook(nb, out, cwd=nb.parent, log_output=True, progress_bar=False, stdout_file=None, kernel_name='python3',
                             parameters=dict(profile=profile, results=str(results_root(results).resolve()),
                                             figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
                                             **params))
-        log_wall_time(figures_dir(figures)/f'reproduce-{profile}.csv', dict(
-            started=started, notebook=out.stem, seconds=round(time.perf_counter() - t0, 1), stored_before=stored,
-            computed=len(store.records()) - stored, threads=torch.get_num_threads(), device=Execution.here().device))
-        done.append(out)
+        seconds, now = round(time.perf_counter() - t0, 1), len(store.records())
+        log_wall_time(figures_dir(figures)/f'reproduce-{profile}.csv', dict(started=started, notebook=out.stem, seconds=seconds,
+            stored_before=stored, computed=now - stored, threads=torch.get_num_threads(), device=Execution.here().device))
+        done.append(out); stored = now
     if profile == 'cpu' and figures is None:  # the README's tables and the package's shipped criteria, from the runs just made
         refresh_readme_tables(); ship_pretrained(results)
     return done

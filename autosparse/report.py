@@ -152,10 +152,10 @@ def accuracy_table(summary:pd.DataFrame|str|Path, # a summary (see summarize) or
     summary = summary.sort_values('sparsity', kind='stable').reset_index(drop=True)
     column = summary.sparsity.map(lambda s: 'dense' if s == 0 else f'{s:.1%}')
     if by is not None: column = summary[by].astype(str) + ' ' + column
-    accuracy = cell.split('_')[0]
+    summary, accuracy = summary.assign(column=column), cell.split('_')[0]
     if mark and accuracy in ('last', 'best'):
-        top = top_methods(summary.assign(column=column), ['column'], accuracy)
+        top = top_methods(summary, ['column'], accuracy)
         summary = summary.assign(**{cell: summary[cell].where(~top, '**' + summary[cell].astype(str) + '**')})
-    pivot = summary.assign(column=column).pivot(index='method', columns='column', values=cell)
+    pivot = summary.pivot(index='method', columns='column', values=cell)
     pivot = pivot.loc[[m for m in (methods or dict.fromkeys(summary.method)) if m in pivot.index], list(dict.fromkeys(column))]
     return markdown_table(pivot.rename_axis('method').rename_axis(None, axis=1))
