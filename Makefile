@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: reproduce test setup data lab export readme benchmark
 
 reproduce: setup data  ## the CPU-profile reproduction, then README.md's tables from its CSVs
-	$(BIN)/autosparse reproduce --profile cpu
+	$(BIN)/autosparse reproduce --profile cpu --backend ray
 	$(MAKE) readme
 
 test: setup data  ## the library notebooks' tests (the numbered ones, two at a time on one thread each), then the test suite (it runs the reproduction notebooks)

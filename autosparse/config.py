@@ -124,9 +124,11 @@ class Recipe:
     precision:str='auto'      # 'auto' (bf16 autocast where supported), 'bf16' or 'fp32'
     channels_last:bool=True   # NHWC memory format for 4-D activations and weights, where it is safe (05_training)
     eval_batch_size:int=1000
+    eval_every:int=1          # evaluate the test set every this many epochs, and after the last
 
     def __post_init__(self):
         check_int('epochs', self.epochs, 1); check_int('batch_size', self.batch_size, 1); check_int('eval_batch_size', self.eval_batch_size, 1)
+        check_int('eval_every', self.eval_every, 1)
         check_number('lr', self.lr, 0, low_open=True); check_number('momentum', self.momentum, 0, 1)
         check_number('weight_decay', self.weight_decay, 0); check_number('gamma', self.gamma, 0, low_open=True)
         check_choice('schedule', self.schedule, ('step', 'cosine')); check_choice('precision', self.precision, ('auto', 'bf16', 'fp32'))
@@ -134,7 +136,7 @@ class Recipe:
 
 RECIPES = {
     'paper': Recipe(),
-    'cpu': Recipe(epochs=4, batch_size=128, lr=0.05, milestones=(2, 3)),
+    'cpu': Recipe(epochs=6, batch_size=64, lr=0.05, milestones=(3, 4), eval_every=6),
     'smoke': Recipe(epochs=3, batch_size=64, lr=0.05, milestones=(2,), eval_batch_size=500),
 }
 
@@ -167,7 +169,7 @@ class Profile:
 
 PROFILES = {
     'paper': Profile('paper', 'cifar10', 'resnet18', 1.0, None, RECIPES['paper']),
-    'cpu': Profile('cpu', 'fashion-mnist', 'resnet18', 0.125, 600, RECIPES['cpu'], irp_rounds=10),
+    'cpu': Profile('cpu', 'fashion-mnist-14', 'resnet18', 0.125, 200, RECIPES['cpu'], irp_rounds=10),
     'smoke': Profile('smoke', 'digits', 'resnet18', 0.0625, None, RECIPES['smoke'], irp_rounds=3, scorer_epochs=3),
 }
 
@@ -327,7 +329,9 @@ class Reproduction:
     second_source:Profile       # the ablation's other IRP source (VGG-19)
     sparsities:tuple            # the source table's
     transfer_sparsities:tuple   # the transfer tables'
-    seeds:int=3
+    seeds:int=3                 # of the source and transfer tables
+    study_seeds:int=3           # of the ablations, the layer densities and the diagnostics
+    irp_seeds:int=3             # IRP runs of the source table's reference (seed 0's is the one AutoS learns from)
     resnet_scorer:tuple=(1.0, 32) # (width, pseudo-image side) of the 'resnet18' scorer in the network ablation
 
     def target(self, name:str)->Profile:
@@ -335,19 +339,26 @@ class Reproduction:
         check_choice('target', name, ('source', 'architecture', 'dataset', 'second_source'))
         return getattr(self, name)
 
-def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None)->dict:
-    return dict(source=p, architecture=replace(p, name=f'{p.name}-vgg16', model='vgg16'),
-                dataset=replace(p, name=f'{p.name}-{dataset}', dataset=dataset, train_per_class=dataset_per_class),
-                second_source=replace(p, name=f'{p.name}-vgg19', model='vgg19', dataset=second_dataset or p.dataset))
+def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None,
+             vgg_recipe:Recipe|None=None,     # the VGG networks' recipe; None: the source's
+             dataset_recipe:Recipe|None=None, # the second data set's recipe; None: the source's
+            )->dict:
+    vgg = p.recipe if vgg_recipe is None else vgg_recipe
+    return dict(source=p, architecture=replace(p, name=f'{p.name}-vgg16', model='vgg16', recipe=vgg),
+                dataset=replace(p, name=f'{p.name}-{dataset}', dataset=dataset, train_per_class=dataset_per_class,
+                                recipe=p.recipe if dataset_recipe is None else dataset_recipe),
+                second_source=replace(p, name=f'{p.name}-vgg19', model='vgg19', dataset=second_dataset or p.dataset, recipe=vgg))
 
 REPRODUCTIONS = {
     'paper': Reproduction(**_targets(PROFILES['paper'], 'tinyimagenet', None, 'cifar100'),
                           sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998),
                           transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
-    'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None), sparsities=(0.9, 0.95, 0.98, 0.99, 0.995),
-                        transfer_sparsities=(0.9, 0.98, 0.99), resnet_scorer=(0.125, 8)),
+    'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None,
+                                   vgg_recipe=replace(RECIPES['cpu'], epochs=24, milestones=(12, 18), eval_every=24),
+                                   dataset_recipe=replace(RECIPES['cpu'], epochs=10, milestones=(5, 7), eval_every=10)),
+                        sparsities=(0.95, 0.98, 0.99, 0.995), transfer_sparsities=(0.98, 0.99), seeds=5, resnet_scorer=(0.125, 8)),
     'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', 100), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
-                          seeds=1, resnet_scorer=(0.0625, 4)),
+                          seeds=1, study_seeds=1, irp_seeds=1, resnet_scorer=(0.0625, 4)),
 }
 
 def get_reproduction(profile:str)->Reproduction:

@@ -18,8 +18,8 @@ from .store import atomic
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_FILES', 'TINYIMAGENET_URL', 'DATASETS', 'DATA_FORMS', 'data_root', 'download_allowed',
            'DatasetMissing', 'Data', 'balanced_indices', 'random_crop', 'random_flip', 'Batches', 'read_idx',
-           'channel_stats', 'load_fashion_mnist', 'load_digits', 'load_mnist1d', 'load_cifar10', 'load_cifar100',
-           'load_tinyimagenet', 'load_dataset', 'as_data']
+           'channel_stats', 'load_fashion_mnist', 'load_fashion_mnist_14', 'load_digits', 'load_mnist1d',
+           'load_cifar10', 'load_cifar100', 'load_tinyimagenet', 'load_dataset', 'as_data']
 
 # %% ../nbs/02_data.ipynb #8e247ea4
 def data_root(root:str|Path|None=None, # explicit folder; wins over the environment
@@ -201,6 +201,14 @@ def load_fashion_mnist(root:Path, download:bool)->Data:
     return Data('fashion-mnist', train_x, train_y.long(), test_x, test_y.long(), 10,
                 *channel_stats(train_x), crop_padding=2, flip=True)
 
+# %% ../nbs/02_data.ipynb #b60fbd8b
+def load_fashion_mnist_14(root:Path, download:bool)->Data:
+    "Fashion-MNIST mean-pooled 2x2 to 14x14 grey, unaugmented: the CPU profile's images."
+    full = load_fashion_mnist(root, download)
+    pool = lambda x: F.avg_pool2d(x.float(), 2).round().to(torch.uint8)
+    train_x, test_x = pool(full.train_x), pool(full.test_x)
+    return Data('fashion-mnist-14', train_x, full.train_y, test_x, full.test_y, 10, *channel_stats(train_x))
+
 # %% ../nbs/02_data.ipynb #70d3b42d
 def load_digits(root:Path, download:bool)->Data:
     "scikit-learn's 8x8 digits with a fixed stratified 75/25 split."
@@ -299,7 +307,8 @@ def load_tinyimagenet(root:Path, download:bool)->Data:
 
 # %% ../nbs/02_data.ipynb #1b92a414
 DATASETS = {'cifar10': load_cifar10, 'cifar100': load_cifar100, 'tinyimagenet': load_tinyimagenet,
-            'fashion-mnist': load_fashion_mnist, 'digits': load_digits, 'mnist1d': load_mnist1d}
+            'fashion-mnist': load_fashion_mnist, 'fashion-mnist-14': load_fashion_mnist_14, 'digits': load_digits,
+            'mnist1d': load_mnist1d}
 
 def load_dataset(name:str,                  # a key of DATASETS
                  root:str|Path|None=None,   # data root; see `data_root`

@@ -82,7 +82,7 @@ class TrainResult:
 
     @classmethod
     def from_history(cls, history:list, resumed_after:int|None=None)->TrainResult:
-        best = max(history, key=lambda h: h['test_acc'])
+        best = max((h for h in history if h['test_acc'] is not None), key=lambda h: h['test_acc'])
         return cls(history[-1]['test_acc'], best['test_acc'], best['epoch'], history, resumed_after)
 
 class TrainingDiverged(RuntimeError):
@@ -165,10 +165,11 @@ def train(model:nn.Module,          # the network, trained in place
             raise TrainingDiverged(f"training diverged: the loss is {loss_sum / seen} in epoch {epoch + 1} of {desc!r} "
                                    f"(non-finite weights or inputs, or a learning rate too high)")
         train_loss, train_acc, seconds = loss_sum / seen, correct / seen, time.perf_counter() - t0
-        test_loss, test_acc = evaluate(model, data, recipe, device)
+        evaluated = (epoch + 1) % recipe.eval_every == 0 or epoch + 1 == recipe.epochs
+        test_loss, test_acc = evaluate(model, data, recipe, device) if evaluated else (None, None)
         history.append(dict(epoch=epoch + 1, lr=lr, train_loss=train_loss, train_acc=train_acc,
                             test_loss=test_loss, test_acc=test_acc, seconds=seconds, steps=len(batches)))
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", test_acc=f"{test_acc:.4f}")
+        if evaluated: bar.set_postfix(loss=f"{train_loss:.3f}", test_acc=f"{test_acc:.4f}")
         if on_epoch: on_epoch(epoch + 1, model)
         if checkpoint and is_main_process(): _save_checkpoint(checkpoint, model, opt, sched, history, store)
     return TrainResult.from_history(history, resumed_after)
