@@ -192,13 +192,6 @@ def _ray(address:str|None):
     if not ray.is_initialized(): ray.init(address=address, include_dashboard=False, logging_level='warning')
     return ray
 
-def _learn_task(run:PaIRun, results:str, threads:int):
-    "A Ray task: what a run's criterion learns, with the store writes it made (for the driver)."
-    import torch; torch.set_num_threads(threads)
-    store = Store(results)
-    with store.recording() as writes: learned = learn(run, store, progress=False)
-    return learned, writes
-
 @functools.lru_cache(maxsize=4)
 def _worker_data(profile:Profile)->Data:
     "A profile's data set, loaded once per Ray worker process (a worker runs many tasks)."
@@ -222,31 +215,28 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
     "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
     ray = _ray(address)
     resources = dict(num_cpus=cpus_per_run, num_gpus=gpus_per_run if ray.cluster_resources().get('GPU', 0) > 0 else 0, max_retries=0)
-    learn_task = ray.remote(_learn_task).options(num_returns=2, **resources)
     train_task = ray.remote(_train_task).options(**resources)
-    root, learned, tasks = str(store.root.resolve()), {}, {}
+    root, learned, tasks, failures = str(store.root.resolve()), {}, {}, []
     needs = lambda run: run_key(run.scorer) if run.learns else None
-    for run, described in pending:
+    for run, _ in pending:  # learned here, once per configuration, under this process's keys: as an in-process grid learns it
         if needs(run) and needs(run) not in learned:
-            learned[needs(run)], writes = learn_task.remote(run, root, cpus_per_run)
-            tasks[writes] = ('learn', run, described)
+            try: learned[needs(run)] = ray.put(learn(run, store, progress))
+            except Exception as e: learned[needs(run)] = e
     for run, described in pending:
-        tasks[train_task.remote(run, root, execution, described, learned.get(needs(run)))] = ('train', run, described)
-    failures, waiting = [], list(tasks)
-    with tqdm(total=len(pending), desc='runs (ray)', disable=not progress) as bar:
+        if isinstance(learned.get(needs(run)), Exception):
+            failures.append((run, key_of(described), learned[needs(run)])); _report(run, key_of(described), learned[needs(run)])
+        else: tasks[train_task.remote(run, root, execution, described, learned.get(needs(run)))] = (run, described)
+    waiting = list(tasks)
+    with tqdm(total=len(pending), initial=len(failures), desc='runs (ray)', disable=not progress) as bar:
         while waiting:
             [done], waiting = ray.wait(waiting, num_returns=1)
-            what, run, described = tasks[done]
-            try: value = ray.get(done)
+            run, described = tasks[done]
+            try: record, history, layers, writes = ray.get(done)
             except Exception as e:
                 error = getattr(e, 'cause', None) or e
-                _report(run, key_of(described), error)
-                if what == 'train': failures.append((run, key_of(described), error)); bar.update()
+                failures.append((run, key_of(described), error)); _report(run, key_of(described), error); bar.update()
                 continue
-            if what == 'learn': store.apply(value)
-            else:
-                record, history, layers, writes = value
-                store.apply(writes)
-                key = key_of(described)
-                store.put(key, 'pai', described, dict(record, key=key), history, layers); bar.update()
+            store.apply(writes)
+            key = key_of(described)
+            store.put(key, 'pai', described, dict(record, key=key), history, layers); bar.update()
     return failures

@@ -28,7 +28,7 @@ def finished_at(root:Path)->dict:
         return dict(db.execute('SELECT key, finished FROM runs'))
 
 def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
-    # a learned criterion too: its IRP run and density model are learned in a Ray task, its records stored by the driver
+    # a learned criterion too: its IRP run and density model are learned by the driver, as in-process
     grid = pai_grid('smoke', ['magnitude', 'snip', 'irp-layers+random'], [0.9], seeds=1)
     local = run_grid(grid, tmp_path/'local', progress=False)
     # on CPUs a run's numbers depend on the torch thread count: the tasks use as many as this process
