@@ -7,21 +7,23 @@ READY := $(VENV)/.ready
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 USER_FASHION := $${AUTOSPARSE_DATA:-$$HOME/.cache/autosparse/data}/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# the pinned environment that made the committed results; `make LOCK= setup` takes pyproject.toml's ranges instead
+LOCK ?= requirements.lock
 
-.PHONY: reproduce test setup data lab export readme benchmark
+.PHONY: reproduce test setup data browser lab export readme benchmark lock
 
 reproduce: setup data  ## the CPU-profile reproduction, then README.md's tables from its CSVs
 	$(BIN)/autosparse reproduce --profile cpu --backend ray
 	$(MAKE) readme
 
-test: setup data  ## the library notebooks' tests (the numbered ones, two at a time on one thread each), then the test suite (it runs the reproduction notebooks)
+test: setup data browser  ## the library notebooks' tests (the numbered ones, two at a time on one thread each), then the test suite (it runs the reproduction notebooks)
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
 	$(BIN)/pytest
 
-setup:  ## .venv with the project and its [dev] extra; reinstalled only when pyproject.toml's content changes
-	@if ! sha256sum pyproject.toml | cmp -s - $(READY); then \
+setup:  ## .venv with the project and its [dev] extra at the lock file's versions; reinstalled only when pyproject.toml or the lock changes
+	@if ! cat pyproject.toml $(LOCK) | sha256sum | cmp -s - $(READY); then \
 	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
-	  $(BIN)/pip install -e ".[dev]" && sha256sum pyproject.toml > $(READY); \
+	  $(BIN)/pip install $(if $(LOCK),-r $(LOCK)) -e ".[dev]" && cat pyproject.toml $(LOCK) | sha256sum > $(READY); \
 	fi
 
 data:  ## the offline data: the Debian package dataset-fashion-mnist
@@ -34,8 +36,18 @@ data:  ## the offline data: the Debian package dataset-fashion-mnist
 	  fi; \
 	fi
 
-lab: setup data  ## read and run the notebooks in JupyterLab
-	$(BIN)/jupyter lab nbs
+browser:  ## Debian's Chromium, for the explorer's test in a real browser (tests/test_browser.py)
+	@if ! command -v chromium >/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "installing Chromium (Debian package chromium)"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \
+	  else \
+	    echo "Chromium is missing and apt-get is not available: tests/test_browser.py will fail"; \
+	  fi; \
+	fi
+
+lab: setup data  ## read and run the notebooks in JupyterLab (as root too)
+	$(BIN)/jupyter lab nbs $(if $(filter 0,$(shell id -u)),--allow-root)
 
 export: setup  ## notebooks -> autosparse/ and README.md
 	$(BIN)/nbdev_export
@@ -50,3 +62,7 @@ benchmark: setup data  ## training speed ratios, AutoS scorer throughput, prune 
 	$(BIN)/python benchmarks/scorer_throughput.py
 	$(BIN)/python benchmarks/prune_speed.py
 	$(BIN)/python benchmarks/batching.py
+
+lock: setup  ## requirements.lock from .venv as it is (after a deliberate upgrade)
+	{ echo "# pip freeze of the environment behind the committed results (Linux x86_64, Python 3.11); \`make lock\` rewrites it."; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
