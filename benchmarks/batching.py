@@ -12,7 +12,7 @@ It prints each way's networks trained per second, the ratios to (1), and checks 
 the largest difference of the G networks' losses after one step and after all of them (random data at lr 0.05 amplifies
 rounding differences from step to step, so the first is the equality check).
 
-    python benchmarks/batching.py                      # the cpu profile's ResNet-18 (x0.125) and VGG-16 on Fashion-MNIST batches
+    python benchmarks/batching.py                      # the cpu profile's ResNet-18 (x0.125) and VGG-16 on 14x14 Fashion-MNIST batches
     python benchmarks/batching.py --networks 8 --models resnet18
 
 Step times on 2 shared cores vary by several percent from run to run; each measurement keeps the median step.
@@ -83,7 +83,7 @@ def main():
     parser.add_argument('--steps', type=int, default=6, help='SGD steps timed (the first is a warm-up; at least 2)')
     parser.add_argument('--batch-size', type=int, default=PROFILES['cpu'].recipe.batch_size)
     parser.add_argument('--width', type=float, default=PROFILES['cpu'].width)
-    parser.add_argument('--side', type=int, default=28, help='input height and width (Fashion-MNIST: 28)')
+    parser.add_argument('--side', type=int, default=14, help="input height and width (the cpu profile's fashion-mnist-14: 14)")
     args = parser.parse_args()
     cores = os.cpu_count()
     shape = (1, args.side, args.side)
