@@ -13,8 +13,8 @@ from .config import Profile, named
 from .store import atomic, project_root
 
 # %% auto #0
-__all__ = ['COLLAPSE_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile', 'summarize',
-           'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
+__all__ = ['COLLAPSE_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile',
+           'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -50,15 +50,23 @@ def t_quantile(degrees:int, level:float=0.975)->float:
     return float(t.ppf(level, degrees))
 
 COLLAPSE_MARK = ' †'   # ends a summary cell in which at least one seed's mask emptied a layer
+DIVERGED_MARK = ' ‡'   # ends a summary cell in which at least one seed's training diverged
+
+def _flag(table:pd.DataFrame, column:str)->pd.Series:
+    "Per run: whether its count of emptied layers is positive, or its divergence epoch is set (False where not recorded)."
+    if column not in table: return pd.Series(False, index=table.index)
+    return table[column].fillna(0) > 0
 
 def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     "Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells (%)."
-    table = table.assign(cut=table.collapsed_layers.fillna(0) > 0) if 'collapsed_layers' in table else table.assign(cut=False)
+    table = table.assign(cut=_flag(table, 'collapsed_layers'), diverged=_flag(table, 'diverged_epoch'))
     stats = table.groupby(list(by), sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
                                                    seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
-                                                   best_acc_std=('best_acc', 'std'), collapsed_seeds=('cut', 'sum')).reset_index()
+                                                   best_acc_std=('best_acc', 'std'), collapsed_seeds=('cut', 'sum'),
+                                                   diverged_seeds=('diverged', 'sum')).reset_index()
     half = lambda s: s * stats.seeds.map(lambda n: t_quantile(n - 1) / math.sqrt(n) if n > 1 else math.nan)
-    mark = stats.collapsed_seeds.map(lambda n: COLLAPSE_MARK if n > 0 else '')
+    mark = (stats.collapsed_seeds.map(lambda n: COLLAPSE_MARK if n > 0 else '')
+            + stats.diverged_seeds.map(lambda n: DIVERGED_MARK if n > 0 else ''))
     cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}') + mark
     for k in ('last', 'best'):
         stats[f'{k}_acc_ci95'] = half(stats[f'{k}_acc_std'])

@@ -19,7 +19,7 @@ from .masks import check_sparsity, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
 from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint, run_identity,
-                                 run_key, train)
+                                 run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
 __all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'train_pai', 'run_pai', 'GridError',
@@ -99,16 +99,21 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
         return mask
     mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model, store) if run.sparsity > 0 else None
     if run.check == 'reinit': model = build_profile_model(run.profile, d, run.seed + REINIT_SEED)
-    result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
-                   progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+    diverged = None
+    try: result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
+                        progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+    except TrainingDiverged as e:  # the recipe cannot train this mask: an outcome of the method, scored as the network stands
+        diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]  # non-finite outputs all predict the first class
+        result = TrainResult(acc, acc, e.epoch, e.history)
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
+    said = '' if diverged is None else f" (training diverged in epoch {diverged})"
     if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
-                       f"{result.last_acc:.4f} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
+                       f"{result.last_acc:.4f}{said} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
     where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
     record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
                   check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
-                  best_epoch=result.best_epoch, collapsed_layers=int(report.collapsed.sum()),
+                  best_epoch=result.best_epoch, diverged_epoch=diverged, collapsed_layers=int(report.collapsed.sum()),
                   min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
                   scorer=run_key(run.scorer) if run.learns else None, details=mask.details if mask else {},
                   provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))

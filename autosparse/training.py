@@ -86,7 +86,11 @@ class TrainResult:
         return cls(history[-1]['test_acc'], best['test_acc'], best['epoch'], history, resumed_after)
 
 class TrainingDiverged(RuntimeError):
-    "The training loss stopped being finite."
+    "The training loss stopped being finite in `epoch` (from 1); `history` holds the epochs finished before it."
+    def __init__(self, message:str, epoch:int, history:list):
+        super().__init__(message)
+        self.epoch, self.history = epoch, history
+    def __reduce__(self): return type(self), (self.args[0], self.epoch, self.history)  # crosses processes whole
 
 def _seconds_file(checkpoint:Path)->Path: return checkpoint.with_name(checkpoint.name + '.seconds.json')
 
@@ -163,7 +167,7 @@ def train(model:nn.Module,          # the network, trained in place
         loss_sum, correct, seen = totals.tolist()
         if not np.isfinite(loss_sum):
             raise TrainingDiverged(f"training diverged: the loss is {loss_sum / seen} in epoch {epoch + 1} of {desc!r} "
-                                   f"(non-finite weights or inputs, or a learning rate too high)")
+                                   f"(non-finite weights or inputs, or a learning rate too high)", epoch + 1, history)
         train_loss, train_acc, seconds = loss_sum / seen, correct / seen, time.perf_counter() - t0
         evaluated = (epoch + 1) % recipe.eval_every == 0 or epoch + 1 == recipe.epochs
         test_loss, test_acc = evaluate(model, data, recipe, device) if evaluated else (None, None)

@@ -39,14 +39,14 @@ def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
 
 def test_a_failed_ray_task_is_reported_and_the_others_finish(tmp_path, local_ray, capsys):
     smoke = get_profile('smoke')
-    divergent = replace(smoke, name='smoke-divergent', recipe=replace(smoke.recipe, lr=1e6))  # its training diverges in the task
-    runs = [PaIRun(divergent, 'random', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
+    unprunable = replace(smoke, name='smoke-unprunable', model=torch.nn.Flatten)  # scoring it fails in the task
+    runs = [PaIRun(unprunable, 'random', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
     with pytest.raises(GridError, match='1 of 4 runs failed') as failure:
         run_grid(runs, tmp_path, progress=False, backend='ray')
     one_thread = Execution.here(threads=1)   # Ray tasks of one CPU (the default cpus_per_run) train with one thread
-    assert f'PaIRun profile=smoke-divergent criterion=random sparsity=0.9 (key {runs[0].key(one_thread)})' in str(failure.value)
-    assert 'training diverged' in str(failure.value)
-    assert 'failed: PaIRun profile=smoke-divergent' in capsys.readouterr().out  # reported as it happened
+    assert f'PaIRun profile=smoke-unprunable criterion=random sparsity=0.9 (key {runs[0].key(one_thread)})' in str(failure.value)
+    assert 'the model has no prunable layer' in str(failure.value)
+    assert 'failed: PaIRun profile=smoke-unprunable' in capsys.readouterr().out  # reported as it happened
     assert sorted(Store(tmp_path).records(kind='pai').key) == sorted(r.key(one_thread) for r in runs[1:])
 
 def test_an_interrupted_ray_grid_runs_only_the_missing_cells(tmp_path):
