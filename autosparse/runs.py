@@ -243,5 +243,5 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
                 continue
             store.apply(writes)
             key = key_of(described)
-            store.put(key, 'pai', described, dict(record, key=key), history, layers); bar.update()
+            store.put(key, 'pai', described, dict(record, key=key, scorer=needs(run)), history, layers); bar.update()  # the key it was learned under here
     return failures
