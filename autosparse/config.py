@@ -339,6 +339,7 @@ class Reproduction:
         check_choice('target', name, ('source', 'architecture', 'dataset', 'second_source'))
         return getattr(self, name)
 
+# %% ../nbs/00_config.ipynb #6f4e653b
 def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:str|None=None,
              vgg_recipe:Recipe|None=None,     # the VGG networks' recipe; None: the source's
              dataset_recipe:Recipe|None=None, # the second data set's recipe; None: the source's
