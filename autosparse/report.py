@@ -14,7 +14,8 @@ from .store import atomic, project_root
 
 # %% auto #0
 __all__ = ['COLLAPSE_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile',
-           'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table', 'accuracy_table']
+           'run_flags', 'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table',
+           'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -52,14 +53,14 @@ def t_quantile(degrees:int, level:float=0.975)->float:
 COLLAPSE_MARK = ' †'   # ends a summary cell in which at least one seed's mask emptied a layer
 DIVERGED_MARK = ' ‡'   # ends a summary cell in which at least one seed's training diverged
 
-def _flag(table:pd.DataFrame, column:str)->pd.Series:
-    "Per run: whether its count of emptied layers is positive, or its divergence epoch is set (False where not recorded)."
-    if column not in table: return pd.Series(False, index=table.index)
-    return table[column].fillna(0) > 0
+def run_flags(table:pd.DataFrame)->pd.DataFrame:
+    "Per run: `cut` (its mask emptied a layer) and `diverged` (its training did); False where the table does not record it."
+    flag = lambda column: table[column].fillna(0) > 0 if column in table else pd.Series(False, index=table.index)
+    return pd.DataFrame(dict(cut=flag('collapsed_layers'), diverged=flag('diverged_epoch')))
 
 def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     "Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells (%)."
-    table = table.assign(cut=_flag(table, 'collapsed_layers'), diverged=_flag(table, 'diverged_epoch'))
+    table = table.assign(**run_flags(table))
     stats = table.groupby(list(by), sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
                                                    seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
                                                    best_acc_std=('best_acc', 'std'), collapsed_seeds=('cut', 'sum'),
