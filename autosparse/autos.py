@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 import autosparse
-from .config import Execution, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance
+from .config import Execution, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance, say
 from .data import Data
 from .irp import IRPRun, run_irp, surviving_scores
 from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
@@ -187,7 +187,7 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
         state = torch.load(checkpoint, weights_only=True)
         network.load_state_dict(state['network']); opt.load_state_dict(state['optimizer'])
         history, best, resumed_after = state['history'], state['best'], len(state['history'])
-        if progress: print(f"scorer {checkpoint.parent.name}: resumed after epoch {len(history)}/{config.num_epochs}")
+        if progress: say(f"scorer {checkpoint.parent.name}: resumed after epoch {len(history)}/{config.num_epochs}")
     bar = tqdm(range(len(history), config.num_epochs), desc='AutoS training', disable=not progress,
                initial=len(history), total=config.num_epochs)
     for epoch in bar:
@@ -249,8 +249,8 @@ def train_scorer(config:ScorerConfig,
                        weights=len(target), held_out=len(held_idx))
         save_scorer(Scorer(network, config, metrics, history, key), folder/'scorer.safetensors', store)
         (folder/'train.pt').unlink(missing_ok=True)
-        if progress: print(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
-                           f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
+        if progress: say(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman {metrics['held_spearman']:.3f} "
+                         f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
         seconds = dict(features=features_seconds, training=seconds_spent(folder).get('training', 0.0))
         where = [] if resumed_after is None else [f"training after epoch {resumed_after} of {config.num_epochs}"]
         return dict(metrics, provenance=provenance(Execution.here(), 'fp32', seconds, where)), history, []

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, importlib, json, sys, time, warnings
+import argparse, ast, base64, hashlib, importlib, io, json, re, sys, time, warnings
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile
+from .config import MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile, git_state, versions
 from .data import DATASETS, load_dataset
 from .density import ship_pretrained
 from .irp import run_irp
@@ -21,12 +21,13 @@ from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, s
 from .registry import CRITERIA, criterion, prune
 from .report import figures_dir, write_csv
 from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
-from .store import ReadOnlyResults, Store, atomic, project_root, results_root
+from .store import ReadOnlyResults, Store, atomic, project_root, results_root, sha256
 from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'experiment_notebooks', 'log_wall_time', 'reproduce', 'refresh_readme_tables', 'headline', 'run_one',
-           'run_irp_rounds', 'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
+__all__ = ['REPRODUCTION', 'PROGRESS_MIME', 'experiment_notebooks', 'log_wall_time', 'run_fingerprint', 'file_stamps',
+           'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook', 'reproduce', 'refresh_readme_tables',
+           'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -40,20 +41,86 @@ def experiment_notebooks()->list[tuple[Path, dict]]:
     return found
 
 # %% ../nbs/13_cli.ipynb #04153eb2
-def _stream_papermill_log():
-    "Stream what the notebooks print to the terminal, without papermill's cell markers (once per process)."
-    import logging
-    log = logging.getLogger('papermill')
-    if log.handlers: return
-    handler = logging.StreamHandler(sys.stdout)
-    handler.addFilter(lambda r: not str(r.msg).startswith(('Executing', 'Ending Cell')))
-    log.addHandler(handler); log.setLevel(logging.INFO)
-
 def log_wall_time(path:Path, row:dict)->pd.DataFrame:
     "Append one notebook's wall time to the CSV of every reproduction run into this folder, atomically; the whole log."
     log = pd.concat([pd.read_csv(path) if path.exists() else None, pd.DataFrame([row])], ignore_index=True)
     write_csv(log, path)
     return log
+
+# %% ../nbs/13_cli.ipynb #369e2e44
+def run_fingerprint(notebook:Path, parameters:dict)->str:
+    "What a notebook's run depends on, hashed: its code cells, its parameters and the library's source."
+    import nbformat
+    code = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == 'code']
+    library = [(p.name, p.read_text()) for p in sorted(Path(importlib.import_module('autosparse').__file__).parent.glob('*.py'))]
+    return hashlib.sha256(json.dumps([code, parameters, library], default=str).encode()).hexdigest()[:16]
+
+def file_stamps(folder:Path)->dict:
+    "Every file of a folder by name: its modification time and size."
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(Path(folder).glob('*')) if p.is_file()}
+
+def stamp_run(executed:Path, fingerprint:str, folder:Path, before:dict):
+    "Record in an executed notebook the run it finished and the files of `folder` it wrote since `before` (their sha256)."
+    import nbformat
+    nb = nbformat.read(executed, as_version=4)
+    wrote = {name: sha256(folder/name) for name, stamp in file_stamps(folder).items() if before.get(name) != stamp}
+    nb.metadata['autosparse_run'] = dict(fingerprint=fingerprint, wrote=wrote)
+    with atomic(executed) as tmp: nbformat.write(nb, tmp)
+
+def unchanged_run(executed:Path, fingerprint:str, folder:Path)->bool:
+    "Whether `executed` finished the run `fingerprint` names and every file it wrote into `folder` is as it left it."
+    import nbformat
+    if not executed.exists(): return False
+    made = nbformat.read(executed, as_version=4).metadata.get('autosparse_run', {})
+    return made.get('fingerprint') == fingerprint and all(
+        (folder/name).is_file() and sha256(folder/name) == digest for name, digest in made.get('wrote', {}).items())
+
+# %% ../nbs/13_cli.ipynb #c7279702
+PROGRESS_MIME = 'application/vnd.jupyter.widget-view+json'   # tqdm.auto's bars in a notebook
+_ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+
+def _palette_png(data:str)->str:
+    "A base64 PNG again with at most 256 colours (a figure's flat colours lose nothing visible), when that is smaller."
+    from PIL import Image
+    image = Image.open(io.BytesIO(base64.b64decode(data))).convert('RGB').quantize(256)
+    smaller = io.BytesIO(); image.save(smaller, format='PNG', optimize=True)
+    encoded = base64.b64encode(smaller.getvalue()).decode()
+    return encoded if len(encoded) < len(data) else data
+
+def for_reader(outputs:list, root:str)->list:
+    "A cell's outputs as a reader should see them: no progress bars or stderr, no terminal colours, no `root` in paths; smaller figures."
+    clean = lambda text: _ANSI.sub('', text).replace(root, '')
+    kept = []
+    for out in outputs:
+        if out.get('name') == 'stderr' or PROGRESS_MIME in out.get('data', {}): continue
+        if 'text' in out: out['text'] = clean(out['text'])
+        for mime, value in out.get('data', {}).items():
+            out['data'][mime] = _palette_png(value) if mime == 'image/png' else clean(value) if mime.startswith('text/') else value
+        kept.append(out)
+    return kept
+
+# %% ../nbs/13_cli.ipynb #cdd44f09
+def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|None=None)->Path:
+    "Write `notebook` with the outputs of its `executed` copy for readers: over itself for its default `parameters`, else into executed/."
+    import nbformat, papermill as pm
+    defaults = {k: ast.literal_eval(v['default']) for k, v in pm.inspect_notebook(str(notebook)).items()}
+    own, folder = all(defaults.get(k) == v for k, v in parameters.items()), Path(folder or notebook.parent)
+    to = folder/notebook.name if own else folder/'executed'/('-'.join([notebook.stem, *map(str, parameters.values())]) + '.ipynb')
+    ran, nb = nbformat.read(executed, as_version=4), nbformat.read(notebook, as_version=4)
+    outputs = {c.get('id'): c for c in ran.cells if c.cell_type == 'code'}
+    for cell in (c for c in nb.cells if c.cell_type == 'code'):
+        done = outputs.get(cell.get('id'))
+        cell.outputs, cell.execution_count = (for_reader(done.outputs, str(project_root()) + '/'), done.execution_count) if done else ([], None)
+    if not own:
+        at = next(i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', [])) + 1
+        nb.cells.insert(at, nbformat.v4.new_code_cell('# Parameters: as `autosparse reproduce` ran this copy\n' + '\n'.join(
+            f'{k} = {v!r}' for k, v in parameters.items()), id='injected-parameters', metadata=dict(tags=['injected-parameters'])))
+    ran_with = ran.metadata.get('papermill', {})
+    nb.metadata['autosparse'] = dict(parameters={k: v for k, v in ran_with.get('parameters', {}).items() if k not in ('results', 'figures')},
+                                     **git_state(), versions=versions(), ended=ran_with.get('end_time'), seconds=ran_with.get('duration'))
+    to.parent.mkdir(parents=True, exist_ok=True)
+    with atomic(to) as tmp: nbformat.write(nb, tmp)
+    return to
 
 # %% ../nbs/13_cli.ipynb #33d82a1c
 def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
@@ -63,28 +130,34 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               backend:str='local',        # where the grids run: 'local' or 'ray' (see autosparse.runs.run_grid)
               address:str|None=None,      # the Ray cluster to join (None: $RAY_ADDRESS or a local Ray)
              )->list[Path]:
-    "Execute every reproduction notebook for `profile` with papermill; return the executed copies."
+    "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
     import papermill as pm
     get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
-    _stream_papermill_log()
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
     store, started = Store.at(results), datetime.now().isoformat(timespec='seconds')
     done, stored = [], len(store.records())
+    folder, publish = figures_dir(figures).resolve(), profile == 'cpu' and figures is None  # the committed profile: published
     for nb, params in experiment_notebooks():
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
-        print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); t0 = time.perf_counter()
-        pm.execute_notebook(nb, out, cwd=nb.parent, log_output=True, progress_bar=False, stdout_file=None, kernel_name='python3',
-                            parameters=dict(profile=profile, results=str(results_root(results).resolve()),
-                                            figures=str(figures_dir(figures).resolve()), backend=backend, address=address,
-                                            **params))
+        parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
+                          address=address, **params)
+        fingerprint, t0 = run_fingerprint(nb, parameters), time.perf_counter()
+        skipped = unchanged_run(out, fingerprint, folder)
+        if skipped: print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files unchanged): skipped; delete it to run it again")
+        else:
+            print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); before = file_stamps(folder)
+            pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3', parameters=parameters)  # progress: `say`
+            stamp_run(out, fingerprint, folder, before)
+            if publish: print(f"published its outputs in {publish_notebook(out, nb, params).relative_to(project_root())}")
         seconds, now = round(time.perf_counter() - t0, 1), len(store.records())
-        log_wall_time(figures_dir(figures)/f'reproduce-{profile}.csv', dict(started=started, notebook=out.stem, seconds=seconds,
+        log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started, notebook=out.stem, seconds=seconds, skipped=skipped,
             stored_before=stored, computed=now - stored, threads=torch.get_num_threads(), device=Execution.here().device))
-        done.append(out); stored = now
-    if profile == 'cpu' and figures is None:  # the README's tables and the package's shipped criteria, from the runs just made
+        done.append((out, skipped)); stored = now
+    if publish and not all(skipped for _, skipped in done):  # the README's tables and the shipped criteria, from the new runs
         refresh_readme_tables(); ship_pretrained(results)
-    return done
+    return [out for out, _ in done]
 
+# %% ../nbs/13_cli.ipynb #55cbd091
 def refresh_readme_tables():
     "Run nbs/index.ipynb again in place, so that its tables (and so README.md's, at `make readme`) show the new CSVs."
     import nbformat
@@ -258,7 +331,7 @@ def main(argv:list[str]|None=None):
             if rounds is not None: print(rounds.to_string(index=False))
         else:
             written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address)
-            print("wrote:", *written, sep='\n  ')
+            print("executed notebooks (the log of each run):", *written, sep='\n  ')
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
             print(headline(args.profile, args.figures).to_string())

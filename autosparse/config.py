@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #33826cdd
 from __future__ import annotations
-import hashlib, json, math, numbers, subprocess, typing
+import contextlib, hashlib, io, json, math, numbers, os, platform, subprocess, sys, typing
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -16,11 +16,11 @@ import autosparse
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'RESULTS_VERSION', 'RECIPES', 'PROFILES', 'SCHEDULES', 'IRP_CRITERIA', 'FEATURE_COLUMNS', 'FEATURE_SETS',
-           'WITHIN', 'REPRODUCTIONS', 'ConfigError', 'check_choice', 'check_int', 'check_number', 'check_name',
-           'check_seed', 'default_device', 'bf16_supported', 'distributed_world', 'is_main_process', 'Execution',
-           'Recipe', 'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features', 'ScorerConfig',
-           'DensityConfig', 'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity', 'key_of',
-           'config_from_dict', 'describe', 'git_state', 'provenance']
+           'WITHIN', 'REPRODUCTIONS', 'VERSIONED', 'ConfigError', 'check_choice', 'check_int', 'check_number',
+           'check_name', 'check_seed', 'default_device', 'bf16_supported', 'distributed_world', 'is_main_process',
+           'Execution', 'say', 'Recipe', 'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features',
+           'ScorerConfig', 'DensityConfig', 'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity',
+           'key_of', 'config_from_dict', 'describe', 'git_state', 'versions', 'provenance']
 
 # %% ../nbs/00_config.ipynb #b5cdae87
 class ConfigError(ValueError):
@@ -107,6 +107,13 @@ class Execution:
                 else f'cpu/{torch.backends.cpu.get_cpu_capability()}')
         threads = None if device.type == 'cuda' else (threads or torch.get_num_threads())
         return cls(name, threads, bf16_supported(device), distributed_world()[1])
+
+# %% ../nbs/00_config.ipynb #f5dc3ce7
+def say(text:str):
+    "Print a progress line; in a Jupyter kernel, also write it to the terminal that started the kernel."
+    print(text, flush=True)
+    if type(sys.stderr).__module__ == 'ipykernel.iostream':  # its fileno() is the kernel's own stderr, not the notebook's
+        with contextlib.suppress(OSError, ValueError): os.write(sys.stderr.fileno(), f'{text}\n'.encode())
 
 # %% ../nbs/00_config.ipynb #c385daaa
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ class IRPConfig:
         if not isinstance(self.profile, Profile): raise ConfigError(f"profile must be a Profile; got {self.profile!r}")
         check_seed(self.seed)
         if self.rounds is not None: check_int('rounds', self.rounds, 1)
+        if self.rounds == self.profile.irp_rounds: object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
         check_choice('criterion', self.criterion, IRP_CRITERIA); check_choice('order', self.order, ('official', 'lottery'))
         check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
         check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
@@ -442,6 +450,16 @@ def git_state()->dict:
     if head.returncode: return dict(commit=None, dirty=None)
     return dict(commit=head.stdout.strip(), dirty=bool(status.stdout.strip()))
 
+VERSIONED = ('torch', 'torchvision', 'numpy', 'scipy', 'pandas', 'cvxpy', 'ray', 'papermill')  # what the results depend on
+
+def versions()->dict:
+    "The versions a result is computed with: Python's and those of the packages in VERSIONED (None: not installed)."
+    from importlib.metadata import PackageNotFoundError, version
+    def installed(name):
+        try: return version(name)
+        except PackageNotFoundError: return None
+    return dict(python=platform.python_version(), **{name: installed(name) for name in VERSIONED})
+
 def provenance(execution:Execution,  # where the run computed
                precision:str,        # the precision its training used: 'bf16' or 'fp32'
                seconds:dict,         # wall time per phase, summed over the parts of a resumed run
@@ -449,5 +467,5 @@ def provenance(execution:Execution,  # where the run computed
               )->dict:
     "What a record carries besides its results."
     return dict(package=autosparse.__version__, results_version=RESULTS_VERSION, **git_state(), torch=torch.__version__,
-                **asdict(execution), precision=precision, seconds={k: round(v, 3) for k, v in seconds.items()},
+                versions=versions(), **asdict(execution), precision=precision, seconds={k: round(v, 3) for k, v in seconds.items()},
                 resumed=list(resumed))

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance
+from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance, say
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
 from .criteria import initial_gradient, magnitude_scores, snip_scores
@@ -104,7 +104,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         record = store.get(round_key)
         finished = record is not None
         if not finished and r > 0 and not resumed and progress:
-            print(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
+            say(f"IRP {key}: resuming at round {r} of {config.num_rounds}")
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
@@ -124,6 +124,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
             record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept, mask=mask.fingerprint(),
                           last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
                           provenance=provenance(execution, precision, seconds, where))
+            if progress: say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy {result.last_acc:.4f}")
             if is_main_process():
                 store.put(round_key, 'irp-round', dict(irp=described, round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))

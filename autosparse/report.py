@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Profile, named
+from .config import Profile, named, say
 from .store import atomic, project_root
 
 # %% auto #0
-__all__ = ['COLLAPSE_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 't_quantile',
-           'run_flags', 'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars', 'markdown_table',
-           'accuracy_table']
+__all__ = ['COLLAPSE_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time',
+           't_quantile', 'run_flags', 'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars',
+           'markdown_table', 'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -41,8 +41,20 @@ def banner(title:str,        # what the notebook computes
     data = named(profile.dataset) + (f" ({profile.train_per_class} per class)" if profile.train_per_class else '')
     text = (f"{title}: {named(profile.model)} x{profile.width} on {data}, {profile.recipe.epochs} epochs per training "
             f"(profile {profile.name}); " + '; '.join(f"{k.replace('_', ' ')} {v}" for k, v in facts.items()))
-    print(text)
+    say(text)
     return text
+
+def measured_time(notebook:str, # the executed copy's name without the profile: 'ablation', 'transfer-dataset'
+                  profile:str, figures:str|Path|None=None)->str:
+    "What the reproduction's log says a notebook took at a profile: computing from an empty store, and reading back."
+    path = figures_dir(figures)/f'reproduce-{profile}.csv'
+    log = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=['notebook', 'seconds', 'computed', 'threads'])
+    ran = log[(log.notebook == f'{notebook}-{profile}') & (log.skipped != True if 'skipped' in log else True)]
+    cold, warm = ran[ran.computed > 0], ran[ran.computed == 0]
+    said = ([f"{cold.seconds.max() / 60:.0f} min computing its {cold.computed[cold.seconds.idxmax()]} results"] if len(cold) else []) + \
+           ([f"{warm.seconds.min():.0f} s reading them back"] if len(warm) else [])
+    if not said: return f"not measured at profile {profile} yet (no row for {notebook} in {path.name})"
+    return f"{' or '.join(said)} on {ran.threads.iloc[-1]} threads (measured: {path.name})"
 
 # %% ../nbs/12_report.ipynb #ebfb86c3
 def t_quantile(degrees:int, level:float=0.975)->float:

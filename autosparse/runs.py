@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from .config import (MAX_SEED, DensityConfig, Execution, IRPConfig, Profile, ScorerConfig, check_choice, check_int,
                                check_seed, default_device, describe as describe_config, get_profile, is_main_process, key_of,
-                               provenance)
+                               provenance, say)
 from .data import Data
 from .masks import check_sparsity, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
@@ -23,7 +23,7 @@ from .training import (build_profile_model, load_profile_data, precision_used, p
 
 # %% auto #0
 __all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'train_pai', 'run_pai', 'GridError',
-           'describe', 'run_grid', 'pai_grid']
+           'describe', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -107,8 +107,8 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
         result = TrainResult(acc, acc, e.epoch, e.history)
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
     said = '' if diverged is None else f" (training diverged in epoch {diverged})"
-    if progress: print(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
-                       f"{result.last_acc:.4f}{said} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
+    if progress: say(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
+                     f"{result.last_acc:.4f}{said} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
     where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
     record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
@@ -143,6 +143,17 @@ def describe(run:PaIRun, key:str|None=None)->str:
     "A run on one line: its configuration and its key."
     return f"{describe_config(run.keyed(), always=('criterion',) if run.sparsity > 0 else ())} (key {key or run.key()})"
 
+# %% ../nbs/11_runs.ipynb #6ff951b2
+def grid_execution(backend:str='local', cpus_per_run:int=1)->Execution:
+    "How a grid's runs compute, as their keys record it: on CPUs a run's numbers depend on its thread count, a Ray task's is cpus_per_run."
+    return Execution.here(threads=cpus_per_run if backend == 'ray' else None)
+
+def grid_progress(runs:list, results:str|Path|None=None, backend:str='local', cpus_per_run:int=1)->tuple[int, int]:
+    "How many of a grid's distinct runs the store holds already, and how many distinct runs it has."
+    execution, store = grid_execution(backend, cpus_per_run), Store.at(results)
+    keys = {key_of(run_identity(r.keyed(), execution)) for r in runs}
+    return sum(store.get(k) is not None for k in keys), len(keys)
+
 # %% ../nbs/11_runs.ipynb #c3820a0f
 def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
              results:str|Path|None=None, progress:bool=True,
@@ -153,21 +164,19 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
             )->pd.DataFrame:
     "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
     check_choice('backend', backend, BACKENDS); check_int('cpus_per_run', cpus_per_run, 1)
-    store = Store.at(results)
-    # on CPUs a run's numbers depend on its thread count: a Ray task's is cpus_per_run, and so is its key's
-    execution = Execution.here(threads=cpus_per_run if backend == 'ray' else None)
+    store, execution = Store.at(results), grid_execution(backend, cpus_per_run)
     described = [run_identity(r.keyed(), execution) for r in runs]   # each run's identity and key, computed once
     keys = [key_of(d) for d in described]
     pending = list({k: (r, d) for k, r, d in zip(keys, runs, described) if store.get(k) is None}.values())
     finished = len(set(keys)) - len(pending)
-    if progress and finished and pending: print(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
+    if progress and finished and pending: say(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
     if backend == 'local': failures = _run_local(pending, store, progress)
     else: failures = _run_ray(pending, store, progress, address, cpus_per_run, gpus_per_run, execution)
     if failures: raise GridError(failures, len(pending))
     return store.records(keys)
 
 def _report(run:PaIRun, key:str, error:Exception):
-    print(f"failed: {describe(run, key)}: {error!r}", flush=True)
+    say(f"failed: {describe(run, key)}: {error!r}")
 
 def _run_local(pending:list, store:Store, progress:bool)->list:
     "The runs (with their identities) one after another in this process; the failures."

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .config import (RECIPES, ConfigError, Execution, Profile, Recipe, bf16_supported, check_int, default_device,
-                               distributed_world, identity, is_main_process, key_of, named)
+                               distributed_world, identity, is_main_process, key_of, named, say)
 from .data import Data, as_data, data_root, load_dataset
 from .masks import Mask, prunable_parameters
 from .models import build_model, check_model_input, model_fingerprint
@@ -139,7 +139,7 @@ def train(model:nn.Module,          # the network, trained in place
         seconds = json.loads(_seconds_file(checkpoint).read_text()) if _seconds_file(checkpoint).exists() else []
         history = [dict(h, seconds=seconds[i] if i < len(seconds) else None) for i, h in enumerate(history)]
         resumed_after = start
-        if progress and start < recipe.epochs: print(f"{desc}: resumed from {checkpoint} after epoch {start}/{recipe.epochs}")
+        if progress and start < recipe.epochs: say(f"{desc}: resumed from {checkpoint} after epoch {start}/{recipe.epochs}")
 
     bar = tqdm(range(start, recipe.epochs), desc=desc, disable=not progress, initial=start, total=recipe.epochs)
     for epoch in bar:

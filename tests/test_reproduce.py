@@ -41,6 +41,8 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'diagnostics', 'your_model']:
         assert (tmp_path/'runs'/f'{name}-smoke.ipynb').exists()
     assert all(m in first.stdout for m in methods - {'dense'})  # the headline table is printed
+    assert 'the ablations at 99.0% sparsity: ' in first.stderr  # each notebook's banner and progress reach the terminal
+    assert re.search(r'smoke: synflow at 90\.0%, seed 0: test accuracy', first.stderr)
 
     # every figure and CSV committed for the cpu profile is one that the reproduction writes
     written = {re.sub(r'-smoke(\.\w+)$', r'-cpu\1', p.name) for p in figures.iterdir()}
@@ -50,17 +52,22 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     checkpoints = sorted((tmp_path/'results').rglob('*.pt'))
     stamps = [p.stat().st_mtime_ns for p in checkpoints]
     source = pd.read_csv(figures/'source-smoke.csv')
-    second = autosparse('reproduce', '--profile', 'smoke', *folders)
+    second = autosparse('reproduce', '--profile', 'smoke', *folders)  # nothing changed: every notebook is skipped
     assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.count('is current') == len(REPRODUCTION)
+    (tmp_path/'runs'/'source-smoke.ipynb').unlink()                  # its executed copy gone: it runs again, from the store
+    third = autosparse('reproduce', '--profile', 'smoke', *folders)
+    assert third.returncode == 0, third.stderr[-3000:]
     assert [p.stat().st_mtime_ns for p in checkpoints] == stamps  # nothing was trained again
     assert sorted((tmp_path/'results').rglob('*.pt')) == checkpoints
     pd.testing.assert_frame_equal(pd.read_csv(figures/'source-smoke.csv'), source)
-    # both runs logged every notebook's wall time: the first computed runs, the second only read them back
+    # every invocation logged every notebook: the first computed runs, the second skipped them all, the third read one back
     log = pd.read_csv(figures/'reproduce-smoke.csv')
-    cold, warm = (part for _, part in log.groupby('started', sort=False))
-    assert len(cold) == len(warm) == len(REPRODUCTION) and (log.seconds > 0).all()
-    assert cold.computed.sum() > 0 and (warm.computed == 0).all()
-    assert (warm.stored_before == cold.stored_before.iloc[-1] + cold.computed.iloc[-1]).all()
+    cold, warm, again = (part for _, part in log.groupby('started', sort=False))
+    assert len(cold) == len(warm) == len(again) == len(REPRODUCTION)
+    assert cold.computed.sum() > 0 and (cold.seconds > 0).all() and not cold.skipped.any()
+    assert warm.skipped.all() and (warm.computed == 0).all()
+    assert again.skipped.tolist() == [name != 'source-smoke' for name in again.notebook] and (again.computed == 0).all()
 
 
 def test_unknown_profile_is_a_one_line_error():

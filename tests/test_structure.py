@@ -53,3 +53,25 @@ def test_every_reproduction_notebook_is_run_by_reproduce():
     from autosparse.cli import REPRODUCTION
     papermill = {p.stem for p in (ROOT/'nbs').glob('*.ipynb') if not re.match(r'\d\d_|index|explore$', p.stem)}  # explore: tests/test_browser.py
     assert papermill == {name for name, _ in REPRODUCTION}
+
+
+def test_every_reproduction_parameter_is_documented_for_help_notebook():
+    import papermill as pm
+    from autosparse.cli import REPRODUCTION
+    for name in dict.fromkeys(name for name, _ in REPRODUCTION):
+        parameters = pm.inspect_notebook(str(ROOT/'nbs'/f'{name}.ipynb'))
+        assert {'profile', 'results', 'figures'} <= set(parameters), name
+        undocumented = [p for p, about in parameters.items() if not about['help'].strip()]
+        assert not undocumented, f"nbs/{name}.ipynb: parameters without a trailing comment (papermill --help-notebook): {undocumented}"
+
+
+def test_published_notebooks_are_small_and_free_of_progress_bars():
+    "What `autosparse reproduce` publishes into nbs/ for readers: each at most 1 MB, no widget state or progress bars."
+    from autosparse.cli import PROGRESS_MIME
+    for path in [*(ROOT/'nbs').glob('*.ipynb'), *(ROOT/'nbs'/'executed').glob('*.ipynb')]:
+        assert path.stat().st_size <= 1_000_000, f"{path.name}: {path.stat().st_size:,} bytes"
+        nb = json.loads(path.read_text())
+        assert 'widgets' not in nb['metadata'] and 'papermill' not in nb['metadata'], path.name
+        for cell in nb['cells']:
+            for out in cell.get('outputs', []):
+                assert PROGRESS_MIME not in out.get('data', {}) and out.get('name') != 'stderr', (path.name, cell.get('id'))
