@@ -25,9 +25,10 @@ from .store import ReadOnlyResults, Store, atomic, project_root, results_root, s
 from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'PROGRESS_MIME', 'experiment_notebooks', 'log_wall_time', 'run_fingerprint', 'file_stamps',
-           'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook', 'reproduce', 'refresh_readme_tables',
-           'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
+__all__ = ['REPRODUCTION', 'WHOLE_RUN', 'PROGRESS_MIME', 'experiment_notebooks', 'log_wall_time', 'run_fingerprint',
+           'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook', 'reproduce',
+           'refresh_readme_tables', 'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'model_factory',
+           'prune_model', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
@@ -41,6 +42,8 @@ def experiment_notebooks()->list[tuple[Path, dict]]:
     return found
 
 # %% ../nbs/13_cli.ipynb #04153eb2
+WHOLE_RUN = 'autosparse reproduce'  # the log's row of a whole invocation, besides one per notebook
+
 def log_wall_time(path:Path, row:dict)->pd.DataFrame:
     "Append one notebook's wall time to the CSV of every reproduction run into this folder, atomically; the whole log."
     log = pd.concat([pd.read_csv(path) if path.exists() else None, pd.DataFrame([row])], ignore_index=True)
@@ -134,9 +137,13 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
     import papermill as pm
     get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
-    store, started = Store.at(results), datetime.now().isoformat(timespec='seconds')
+    store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
     done, stored = [], len(store.records())
+    first = stored
     folder, publish = figures_dir(figures).resolve(), profile == 'cpu' and figures is None  # the committed profile: published
+    log = lambda notebook, seconds, skipped, before: log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started,
+        notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
+        threads=torch.get_num_threads(), device=Execution.here().device))
     for nb, params in experiment_notebooks():
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
         parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
@@ -149,10 +156,9 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
             pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3', parameters=parameters)  # progress: `say`
             stamp_run(out, fingerprint, folder, before)
             if publish: print(f"published its outputs in {publish_notebook(out, nb, params).relative_to(project_root())}")
-        seconds, now = round(time.perf_counter() - t0, 1), len(store.records())
-        log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started, notebook=out.stem, seconds=seconds, skipped=skipped,
-            stored_before=stored, computed=now - stored, threads=torch.get_num_threads(), device=Execution.here().device))
-        done.append((out, skipped)); stored = now
+        log(out.stem, time.perf_counter() - t0, skipped, stored)
+        done.append((out, skipped)); stored = len(store.records())
+    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)  # the notebooks and the checks, before the README
     if publish and not all(skipped for _, skipped in done):  # the README's tables and the shipped criteria, from the new runs
         refresh_readme_tables(); ship_pretrained(results)
     return [out for out, _ in done]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autosparse.cli import REPRODUCTION
+from autosparse.cli import REPRODUCTION, WHOLE_RUN
 from autosparse.masks import count_to_remove
 from autosparse.registry import CRITERIA
 
@@ -63,7 +63,9 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(figures/'source-smoke.csv'), source)
     # every invocation logged every notebook: the first computed runs, the second skipped them all, the third read one back
     log = pd.read_csv(figures/'reproduce-smoke.csv')
-    cold, warm, again = (part for _, part in log.groupby('started', sort=False))
+    whole = log[log.notebook == WHOLE_RUN]
+    assert len(whole) == 3 and whole.skipped.tolist() == [False, True, False] and (whole.seconds > 0).all()
+    cold, warm, again = (part for _, part in log[log.notebook != WHOLE_RUN].groupby('started', sort=False))
     assert len(cold) == len(warm) == len(again) == len(REPRODUCTION)
     assert cold.computed.sum() > 0 and (cold.seconds > 0).all() and not cold.skipped.any()
     assert warm.skipped.all() and (warm.computed == 0).all()
