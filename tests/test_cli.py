@@ -76,3 +76,16 @@ def test_prune_writes_a_mask_of_a_torchvision_model(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     mask = load_mask(tmp_path/'mask.safetensors')
     assert mask.num_weights - mask.num_kept == int(0.99 * mask.num_weights) and 'written to' in done.stdout
+
+
+@pytest.mark.parametrize('parameters, message', [
+    (['-p', 'profile', 'huge'], "ConfigError: profile must be one of 'paper', 'cpu', 'smoke'; got 'huge'"),
+    (['-p', 'profile', 'smoke', '-p', 'sparsity', '1.5'],
+     "ConfigError: sparsity must be a number in (0, 1) (the fraction of prunable weights removed); got 1.5"),
+])
+def test_the_cards_papermill_command_refuses_bad_input_in_its_first_cell(tmp_path, parameters, message):
+    "`papermill nbs/ablation.ipynb -p ...` with a bad value: the first cell fails, naming it and the valid ones, before any work."
+    done = subprocess.run([str(BIN/'papermill'), 'nbs/ablation.ipynb', str(tmp_path/'out.ipynb'), *parameters], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, env=dict(os.environ, AUTOSPARSE_RESULTS=str(tmp_path/'results')))
+    assert done.returncode != 0 and message in done.stderr, done.stderr[-3000:]
+    assert not (tmp_path/'results').exists() or not any((tmp_path/'results').rglob('*.pt'))  # nothing computed
