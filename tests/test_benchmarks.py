@@ -37,3 +37,16 @@ def test_batching_benchmark_prints_its_ratios():
     assert 'batching ratio (vmap-stacked / one after another)' in result.stdout and 'parallel ratio' in result.stdout
     gap = float(result.stdout.split('stacked vs one after another: ')[1].split()[0])
     assert gap < 1e-3  # the stacked networks compute what the separate ones compute
+
+
+def test_command_times_benchmark_times_a_command(tmp_path):
+    out = ROOT/'benchmarks'/'command-times.csv'
+    before = out.read_text() if out.exists() else None
+    try:
+        result = subprocess.run([sys.executable, 'benchmarks/command_times.py', '--only', 'help-notebook'], cwd=ROOT,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert 'help-notebook' in result.stdout and 'seconds' in result.stdout
+    finally:  # the committed measurements stay as they were
+        if before is None: out.unlink(missing_ok=True)
+        else: out.write_text(before)
