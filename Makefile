@@ -18,7 +18,7 @@ reproduce: setup data  ## the CPU-profile reproduction, then README.md's tables 
 
 test: setup data browser  ## the library notebooks' tests (the numbered ones, two at a time on one thread each), then the test suite (it runs the reproduction notebooks)
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --file_re '^([0-9][0-9]_.*|index)[.]ipynb$$'
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=12  # the slowest tests, timed in every log
 
 setup:  ## .venv with the project and its [dev] extra at the lock file's versions; reinstalled only when pyproject.toml or the lock changes
 	@if ! cat pyproject.toml $(LOCK) | sha256sum | cmp -s - $(READY); then \

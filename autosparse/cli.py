@@ -52,10 +52,12 @@ def log_wall_time(path:Path, row:dict)->pd.DataFrame:
 
 # %% ../nbs/13_cli.ipynb #369e2e44
 def run_fingerprint(notebook:Path, parameters:dict)->str:
-    "What a notebook's run depends on, hashed: its code cells, its parameters and the library's source."
+    "What a notebook's run depends on, hashed: its code cells, its parameters, the library's source and the criteria it ships."
     import nbformat
     code = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == 'code']
-    library = [(p.name, p.read_text()) for p in sorted(Path(importlib.import_module('autosparse').__file__).parent.glob('*.py'))]
+    package = Path(importlib.import_module('autosparse').__file__).parent
+    library = [(p.name, p.read_text()) for p in sorted(package.glob('*.py'))] + \
+              [(p.name, sha256(p)) for p in sorted((package/'pretrained').glob('*'))]  # prune('autos') on your model reads them
     return hashlib.sha256(json.dumps([code, parameters, library], default=str).encode()).hexdigest()[:16]
 
 def file_stamps(folder:Path)->dict:
@@ -144,6 +146,10 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
     log = lambda notebook, seconds, skipped, before: log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started,
         notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
         threads=torch.get_num_threads(), device=Execution.here().device))
+    if publish:  # first: a notebook that prunes with them (your_model) runs with, and is named by, the files that stay
+        print("the criteria the package ships: from the IRP source of this profile, its scorer and layer densities "
+              "(read back from the store, or computed now)", flush=True)
+        ship_pretrained(results)
     for nb, params in experiment_notebooks():
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
         parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
@@ -159,8 +165,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
         log(out.stem, time.perf_counter() - t0, skipped, stored)
         done.append((out, skipped)); stored = len(store.records())
     log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)  # the notebooks and the checks, before the README
-    if publish and not all(skipped for _, skipped in done):  # the README's tables and the shipped criteria, from the new runs
-        refresh_readme_tables(); ship_pretrained(results)
+    if publish and not all(skipped for _, skipped in done): refresh_readme_tables()  # the README's tables, from the new runs
     return [out for out, _ in done]
 
 # %% ../nbs/13_cli.ipynb #55cbd091

@@ -50,11 +50,14 @@ def measured_time(notebook:str, # the executed copy's name without the profile: 
     path = figures_dir(figures)/f'reproduce-{profile}.csv'
     log = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=['notebook', 'seconds', 'computed', 'threads'])
     ran = log[(log.notebook == f'{notebook}-{profile}') & (log.skipped != True if 'skipped' in log else True)]
+    if 'device' in ran and len(ran): ran = ran[ran.device == ran.device.iloc[-1]]  # the machine that ran it last: another's times do not compare
     cold, warm = ran[ran.computed > 0], ran[ran.computed == 0]
-    said = ([f"{cold.seconds.max() / 60:.0f} min computing its {cold.computed[cold.seconds.idxmax()]} results"] if len(cold) else []) + \
-           ([f"{warm.seconds.min():.0f} s reading them back"] if len(warm) else [])
+    most = cold[cold.computed == cold.computed.max()].iloc[-1] if len(cold) else None  # the nearest to an empty store; the latest of those
+    said = ([f"{most.seconds / 60:.0f} min computing its {int(most.computed)} results"] if most is not None else []) + \
+           ([f"{warm.seconds.iloc[-1]:.0f} s reading them back"] if len(warm) else [])
     if not said: return f"not measured at profile {profile} yet (no row for {notebook} in {path.name})"
-    return f"{' or '.join(said)} on {ran.threads.iloc[-1]} threads (measured: {path.name})"
+    where = f" of {ran.device.iloc[-1]}" if 'device' in ran else ''
+    return f"{' or '.join(said)} on {ran.threads.iloc[-1]} threads{where} (measured: {path.name})"
 
 # %% ../nbs/12_report.ipynb #ebfb86c3
 def t_quantile(degrees:int, level:float=0.975)->float:

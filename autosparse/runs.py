@@ -22,8 +22,8 @@ from .training import (build_profile_model, load_profile_data, precision_used, p
                                  run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'train_pai', 'run_pai', 'GridError',
-           'describe', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'finished_line', 'train_pai', 'run_pai',
+           'GridError', 'describe', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -81,6 +81,14 @@ def checked_data(profile:Profile, data:Data|None=None)->Data:
         raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile_fingerprint(profile)['data']['name']})")
     return data
 
+# %% ../nbs/11_runs.ipynb #9ac4bd75
+def finished_line(record:dict)->str:
+    "The line a finished run says: what it is, its test accuracy and its time (in the process that stores it, on any backend)."
+    seconds = record['provenance']['seconds']
+    said = '' if record['diverged_epoch'] is None else f" (training diverged in epoch {record['diverged_epoch']})"
+    return (f"{record['profile']}: {record['method']} at {record['sparsity']:.1%}, seed {record['seed']}: test accuracy "
+            f"{record['last_acc']:.4f}{said} (scored in {seconds.get('scoring', 0):.0f} s, trained in {seconds['training']:.0f} s)")
+
 # %% ../nbs/11_runs.ipynb #59fc0b08
 def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
@@ -106,9 +114,6 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
         diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]  # non-finite outputs all predict the first class
         result = TrainResult(acc, acc, e.epoch, e.history)
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
-    said = '' if diverged is None else f" (training diverged in epoch {diverged})"
-    if progress: say(f"{run.profile.name}: {run.method} at {run.sparsity:.1%}, seed {run.seed}: test accuracy "
-                     f"{result.last_acc:.4f}{said} (scored in {seconds['scoring']:.0f} s, trained in {seconds['training']:.0f} s)")
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
     where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
     record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
@@ -117,6 +122,7 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
                   min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
                   scorer=run_key(run.scorer) if run.learns else None, details=mask.details if mask else {},
                   provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
+    if progress: say(finished_line(record))
     return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
 
 # %% ../nbs/11_runs.ipynb #5a8fb922
@@ -253,4 +259,5 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
             store.apply(writes)
             key = key_of(described)
             store.put(key, 'pai', described, dict(record, key=key, scorer=needs(run)), history, layers); bar.update()  # the key it was learned under here
+            if progress: say(finished_line(record))  # the task's own line stays in its worker
     return failures
