@@ -169,9 +169,12 @@ def read_idx(path:str|Path)->torch.Tensor:
     return torch.frombuffer(bytearray(raw[4+4*ndim:]), dtype=torch.uint8).reshape(shape)
 
 def channel_stats(x:torch.Tensor)->tuple[tuple, tuple]:
-    "Per-channel mean and standard deviation of inputs scaled like `Batches` scales them."
+    "Per-channel mean and standard deviation of inputs scaled like `Batches` scales them, on one thread."
     x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-    return tuple(x.mean((0, 2, 3)).tolist()), tuple(x.std((0, 2, 3)).tolist())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a float sum depends on how threads split it: the data set, and its fingerprint, must not
+    try: return tuple(x.mean((0, 2, 3)).tolist()), tuple(x.std((0, 2, 3)).tolist())
+    finally: torch.set_num_threads(threads)
 
 # %% ../nbs/02_data.ipynb #41e0e1b7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
