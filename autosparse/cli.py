@@ -32,7 +32,7 @@ __all__ = ['REPRODUCTION', 'WHOLE_RUN', 'PROGRESS_MIME', 'experiment_notebooks',
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
-                ('ablation', {}), ('densities', {}), ('diagnostics', {}), ('your_model', {})]  # the notebooks and their parameters, in order
+                ('ablation', {}), ('densities', {}), ('extreme', {}), ('diagnostics', {}), ('your_model', {})]  # the notebooks and their parameters, in order
 
 def experiment_notebooks()->list[tuple[Path, dict]]:
     "The reproduction notebooks with their parameters, in order."
@@ -147,7 +147,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
         notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
         threads=torch.get_num_threads(), device=Execution.here().device))
     if publish:  # first: a notebook that prunes with them (your_model) runs with, and is named by, the files that stay
-        print("the criteria the package ships: from the IRP source of this profile, its scorer and layer densities "
+        print("the criteria the package ships: from the IRP source of this profile, its scorer and layer densities; from every target's IRP runs, the learned rule "
               "(read back from the store, or computed now)", flush=True)
         ship_pretrained(results)
     for nb, params in experiment_notebooks():

@@ -304,23 +304,33 @@ class ScorerConfig:
         return cls(IRPConfig.for_profile(name, **(irp or {})), **kwargs)
 
 # %% ../nbs/00_config.ipynb #826079b4
-WITHIN = ('magnitude', 'random', 'snip', 'synflow', 'autos')
+WITHIN = ('magnitude', 'random', 'snip', 'synflow', 'autos', 'learned')
 
 @dataclass(frozen=True)
 class DensityConfig:
     "A learned layer-density criterion: the IRP run it learns from, its density model, and how it picks weights."
     irp:IRPConfig                 # the source run
+    extra_irp:tuple[IRPConfig, ...]=()  # further IRP runs (IRPConfig) pooled with `irp`: other architectures or data sets
     model:str='ridge'             # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
-    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow' or 'autos' (a scorer of the within-layer survival rank)
+    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow', 'autos' (a scorer of the within-layer survival rank) or 'learned' (a linear model of within-layer feature ranks)
     penalty:float=1.0             # the ridge's L2 penalty (on standardized descriptors)
     min_per_output:float=1.0      # each layer keeps at least this many weights per output unit (0: no floor)
     rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
 
     def __post_init__(self):
         if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
+        if not isinstance(self.extra_irp, tuple) or not all(isinstance(r, IRPConfig) for r in self.extra_irp):
+            raise ConfigError(f"extra_irp must be a tuple of IRPConfig; got {self.extra_irp!r}")
         check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN)
+        if self.model == 'irp' and self.extra_irp: raise ConfigError("model='irp' is one IRP run's own densities: it takes no extra_irp")
+        if self.within == 'autos' and self.extra_irp: raise ConfigError("within='autos' learns from one IRP run: it takes no extra_irp")
         check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
-        if self.rounds is not None: check_int('rounds', self.rounds, 1, self.irp.num_rounds)
+        if self.rounds is not None: check_int('rounds', self.rounds, 1, min(r.num_rounds for r in self.sources))
+
+    @property
+    def sources(self)->tuple:
+        "Every IRP run the model learns from: `irp`, then `extra_irp`."
+        return (self.irp, *self.extra_irp)
 
     @property
     def within_scorer(self)->ScorerConfig:
@@ -337,6 +347,7 @@ class Reproduction:
     second_source:Profile       # the ablation's other IRP source (VGG-19)
     sparsities:tuple            # the source table's
     transfer_sparsities:tuple   # the transfer tables'
+    extreme_sparsities:tuple=(0.98, 0.99, 0.995) # where a criterion learned from IRP is tested on every target (extreme.ipynb)
     seeds:int=3                 # of the source and transfer tables
     study_seeds:int=3           # of the ablations, the layer densities and the diagnostics
     irp_seeds:int=3             # IRP runs of the source table's reference (seed 0's is the one AutoS learns from)
@@ -367,7 +378,7 @@ REPRODUCTIONS = {
                                    dataset_recipe=replace(RECIPES['cpu'], epochs=10, milestones=(5, 7), eval_every=10)),
                         sparsities=(0.95, 0.98, 0.99, 0.995), transfer_sparsities=(0.98, 0.99), seeds=5, resnet_scorer=(0.125, 8)),
     'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', 100), sparsities=(0.5, 0.9), transfer_sparsities=(0.9,),
-                          seeds=1, study_seeds=1, irp_seeds=1, resnet_scorer=(0.0625, 4)),
+                          extreme_sparsities=(0.9,), seeds=1, study_seeds=1, irp_seeds=1, resnet_scorer=(0.0625, 4)),
 }
 
 def get_reproduction(profile:str)->Reproduction:
@@ -422,6 +433,8 @@ def config_from_dict(cls:type, # the dataclass to build
     hints = typing.get_type_hints(cls)
     def convert(kind, v):
         if is_dataclass(kind) and isinstance(v, dict): return config_from_dict(kind, v)
+        if isinstance(v, list) and typing.get_args(kind)[:1] and is_dataclass(typing.get_args(kind)[0]):
+            return tuple(config_from_dict(typing.get_args(kind)[0], x) for x in v)
         return tuple(v) if isinstance(v, list) else v
     return cls(**{f.name: convert(hints[f.name], values[f.name]) for f in fields(cls) if f.name in values})
 
@@ -436,6 +449,8 @@ def describe(config,
             if value == f.default and not (prefix == '' and f.name in always): continue
             if isinstance(value, Profile): yield f'{prefix}{f.name}={value.name}'
             elif is_dataclass(value): yield from parts(value, f'{prefix}{f.name}.')
+            elif isinstance(value, tuple) and value and all(map(is_dataclass, value)):
+                yield f"{prefix}{f.name}=[{'; '.join(' '.join(parts(v)) for v in value)}]"
             else: yield f'{prefix}{f.name}={value}'
     return ' '.join([type(config).__name__, *parts(config)])
 

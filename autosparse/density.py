@@ -13,21 +13,22 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .autos import PRETRAINED_SCORER, Scorer, load_scorer, pretrained_path, save_scorer, train_scorer
-from .config import (WITHIN, DensityConfig, IRPConfig, ScorerConfig, check_choice, config_dict, config_from_dict,
-                               get_profile, key_of)
+from .autos import PRETRAINED_SCORER, Scorer, layer_rank, load_scorer, pretrained_path, save_scorer, train_scorer
+from .config import (WITHIN, DensityConfig, IRPConfig, Profile, ScorerConfig, check_choice, config_dict,
+                               config_from_dict, get_profile, get_reproduction, key_of)
 from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores, takes_input_shape
 from .data import Data
 from .irp import run_irp
-from .masks import count_to_remove, prunable_parameters
+from .masks import count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
 from .store import Store, atomic, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'DENSITY_CRITERIA', 'PRETRAINED_DENSITY', 'SHIPPED_RULES',
-           'layer_descriptors', 'logit', 'fit_ridge', 'match_budget', 'scores_with_budgets', 'LayerDensity',
-           'fit_layer_density', 'layer_density_scores', 'density_criterion', 'save_layer_density', 'load_layer_density',
-           'pretrained_density', 'ship_pretrained', 'pretrained_card']
+__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA',
+           'PRETRAINED_DENSITY', 'PRETRAINED_LEARNED', 'SHIPPED_RULES', 'layer_descriptors', 'logit', 'fit_ridge',
+           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features', 'fit_within',
+           'layer_density_scores', 'density_criterion', 'save_layer_density', 'load_layer_density',
+           'pretrained_density', 'irp_to', 'pooled_density', 'shipped_configs', 'ship_pretrained', 'pretrained_card']
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -103,12 +104,13 @@ def scores_with_budgets(within:dict,  # parameter name -> scores that rank the w
 class LayerDensity:
     "A fitted layer-density model with its rule for the weights inside a layer; called like a criterion, it scores a model."
     config:DensityConfig
-    source:pd.DataFrame          # the IRP source's layer descriptors
-    irp:pd.DataFrame             # per round and layer: round, layer, weights, kept, density, global_density
-    mean:np.ndarray              # the descriptors' mean and standard deviation over the source's layers
+    source:pd.DataFrame          # the IRP sources' layer descriptors (and each layer's run: `irp_key`)
+    irp:pd.DataFrame             # per run, round and layer: irp_key, round, layer, weights, kept, density, global_density
+    mean:np.ndarray              # the descriptors' mean and standard deviation over the sources' layers
     std:np.ndarray
     coef:np.ndarray|None         # the ridge's coefficients (model='ridge')
     within_scorer:Scorer|None    # the scorer of within='autos'
+    within_coef:np.ndarray|None=None # the linear model of within='learned': intercept, then one per WITHIN_FEATURES
 
     def logits(self, layers:pd.DataFrame, # layer_descriptors of the model
                density:float)->np.ndarray:
@@ -137,6 +139,9 @@ class LayerDensity:
                      )->dict:
         "How the weights rank inside their layers."
         if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
+        if self.config.within == 'learned':
+            ranks, shapes = within_features(model, data, seed)
+            return unflatten_layers(ranks @ torch.from_numpy(self.within_coef[1:]).float(), shapes)
         rule = WITHIN_SCORES[self.config.within]
         return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
@@ -150,30 +155,77 @@ def _clamped(rows:pd.DataFrame)->np.ndarray:
     "A layer's densities kept off 0 and 1 by half a weight, so that their logits are finite."
     return np.clip(rows.density.to_numpy(), 0.5 / rows.weights.to_numpy(), 1 - 0.5 / rows.weights.to_numpy())
 
-WITHIN_SCORES = {'magnitude': magnitude_scores, 'random': random_scores, 'snip': snip_scores, 'synflow': synflow_scores}  # the rules but 'autos'
+WITHIN_SCORES = {'magnitude': magnitude_scores, 'random': random_scores, 'snip': snip_scores, 'synflow': synflow_scores}  # the fixed rules
 
+# %% ../nbs/09_density.ipynb #b4435764
 def fit_layer_density(config:DensityConfig,
                       results=None,              # results root or store of the IRP run; see autosparse.store
                       progress:bool=True)->LayerDensity:
-    "Fit the layer-density model of `config` on its IRP run (run or read back), with its within-layer rule."
+    "Fit the layer-density model of `config` on its IRP runs (run or read back, pooled), with its within-layer rule."
     return _fitted(config, Store.at(results).root, progress)
 
 @functools.lru_cache(maxsize=32)
 def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
     "`fit_layer_density`, kept for the last 32 configurations and results roots of the process."
-    profile = config.irp.profile
-    data = load_profile_data(profile)
-    run = run_irp(config.irp, data, root, progress)
-    source = layer_descriptors(build_profile_model(profile, data, config.irp.seed))
-    irp = run.layers[run.layers['round'] < (config.rounds or config.irp.num_rounds)][['round', 'layer', 'weights', 'kept', 'density']].merge(
-        run.rounds[['round', 'density']].rename(columns={'density': 'global_density'}), on='round')
+    sources, rounds, runs = [], [], []
+    for irp_config in config.sources:
+        data = load_profile_data(irp_config.profile)
+        run = run_irp(irp_config, data, root, progress)
+        model = build_profile_model(irp_config.profile, data, irp_config.seed)
+        sources.append(layer_descriptors(model).assign(irp_key=run.key))
+        rounds.append(run.layers[run.layers['round'] < (config.rounds or irp_config.num_rounds)][['round', 'layer', 'weights', 'kept', 'density']].merge(
+            run.rounds[['round', 'density']].rename(columns={'density': 'global_density'}), on='round').assign(irp_key=run.key))
+        runs.append((run, model, data))
+    source, irp = pd.concat(sources, ignore_index=True), pd.concat(rounds, ignore_index=True)
     phi = source[list(DESCRIPTORS)].to_numpy()
     mean, std = phi.mean(0), np.where(phi.std(0) > 0, phi.std(0), 1.0)
-    rows = irp.merge(source, on=['layer', 'weights'])
+    rows = irp.merge(source, on=['irp_key', 'layer', 'weights'])
     coef = fit_ridge(_design((rows[list(DESCRIPTORS)].to_numpy() - mean) / std, logit(rows.global_density.to_numpy())),
                      logit(_clamped(rows)), config.penalty) if config.model == 'ridge' else None
     within = train_scorer(config.within_scorer, root, progress) if config.within == 'autos' else None
-    return LayerDensity(config, source, irp, mean, std, coef, within)
+    within_coef = fit_within(runs) if config.within == 'learned' else None
+    return LayerDensity(config, source, irp, mean, std, coef, within, within_coef)
+
+# %% ../nbs/09_density.ipynb #2c6c27ca
+WITHIN_FEATURES = ('snip', 'synflow', 'unit_out_norm', 'unit_in_norm', 'kernel_centre')
+WITHIN_ROWS = 200_000  # weights of each IRP run the within-layer model is fitted on
+
+def _unit_norms(p:torch.Tensor, axis:int)->torch.Tensor:
+    "Each weight's unit norm along `axis` (0: its output unit's incoming weights, 1: its input unit's outgoing weights), broadcast to p."
+    norms = p.transpose(0, axis).flatten(1).norm(dim=1)
+    return norms.view(*[-1 if d == axis else 1 for d in range(p.dim())]).expand_as(p)
+
+def _kernel_centre(p:torch.Tensor)->torch.Tensor:
+    "Minus each weight's squared distance from the centre of its kernel (0 for a linear layer's weights)."
+    if p.dim() <= 2: return torch.zeros_like(p)
+    grids = torch.meshgrid(*[torch.arange(k, dtype=p.dtype) - (k - 1) / 2 for k in p.shape[2:]], indexing='ij')
+    return (-sum(g ** 2 for g in grids)).expand_as(p)
+
+def within_features(model:nn.Module, data:Data, seed:int=0)->tuple[torch.Tensor, dict]:
+    "Per prunable weight, each of WITHIN_FEATURES ranked inside its layer, in [0, 1]; and the layers' shapes."
+    if data is None: raise ValueError("the learned within-layer rule takes SNIP's scores: pass the target's training set")
+    params = {n: p.detach().cpu().float() for n, p in prunable_parameters(model).items()}
+    columns = dict(snip=snip_scores(model, data, seed), synflow=synflow_scores(model, data, seed),
+                   unit_out_norm={n: _unit_norms(p, 0) for n, p in params.items()},
+                   unit_in_norm={n: _unit_norms(p, 1) for n, p in params.items()},
+                   kernel_centre={n: _kernel_centre(p) for n, p in params.items()})
+    layer = torch.cat([torch.full((p.numel(),), i) for i, p in enumerate(params.values())])
+    ranks = torch.stack([layer_rank(flatten_layers(columns[c]).float(), layer) for c in WITHIN_FEATURES], 1)
+    return ranks, {n: tuple(p.shape) for n, p in params.items()}
+
+# %% ../nbs/09_density.ipynb #4835b444
+def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per source run
+               seed:int=0)->np.ndarray:
+    "Least-squares coefficients (intercept first) of the within-layer survival rank on the within-layer feature ranks."
+    xs, ys = [], []
+    for run, model, data in runs:
+        ranks, shapes = within_features(model, data, run.config.seed)
+        layer = torch.cat([torch.full((math.prod(s),), i) for i, s in enumerate(shapes.values())])
+        target = layer_rank(flatten_layers(run.survival()).float(), layer)
+        rows = torch.randperm(len(target), generator=torch.Generator().manual_seed(seed))[:WITHIN_ROWS]
+        xs.append(ranks[rows].double().numpy()); ys.append(target[rows].double().numpy())
+    x = np.concatenate(xs)
+    return fit_ridge(np.column_stack([np.ones(len(x)), x]), np.concatenate(ys), 1e-6 * len(x))
 
 # %% ../nbs/09_density.ipynb #fc0a9734
 def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
@@ -193,14 +245,15 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
 def density_criterion(rule:str)->Criterion:
     "The learned-density criterion that picks weights inside a layer by `rule` (one of WITHIN)."
     return Criterion(f'irp-layers+{rule}', functools.partial(layer_density_scores, within=rule),
-                     iterations=100 if rule == 'synflow' else 1, needs_data=rule in ('snip', 'autos'),
+                     iterations=100 if rule == 'synflow' else 1, needs_data=rule in ('snip', 'autos', 'learned'),
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
 DENSITY_CRITERIA = tuple(density_criterion(rule) for rule in WITHIN)
 
 # %% ../nbs/09_density.ipynb #cdafd3a7
 PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name
-SHIPPED_RULES = ('magnitude', 'random', 'snip', 'synflow')  # the rules the shipped density model picks weights by
+PRETRAINED_LEARNED = 'layer-density-learned.safetensors'  # the shipped model of 'irp-layers+learned', pooled over the targets
+SHIPPED_RULES = ('magnitude', 'random', 'snip', 'synflow', 'learned')  # the rules the shipped density models pick weights by
 
 def save_layer_density(density:LayerDensity, path:str|Path):
     "Write a density model (without a within-layer scorer) as safetensors with JSON metadata, atomically."
@@ -208,7 +261,8 @@ def save_layer_density(density:LayerDensity, path:str|Path):
     if density.within_scorer is not None: raise ValueError("a density model with within='autos' is saved with its scorer: not supported")
     records = lambda table: json.loads(table.to_json(orient='records'))
     meta = json.dumps(dict(config=config_dict(density.config), source=records(density.source), irp=records(density.irp)), sort_keys=True)
-    arrays = dict(mean=density.mean, std=density.std, **({} if density.coef is None else dict(coef=density.coef)))
+    arrays = dict(mean=density.mean, std=density.std, coef=density.coef, within_coef=density.within_coef)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
     with atomic(path) as tmp:
         save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}, str(tmp), metadata={'autosparse': meta})
 
@@ -219,40 +273,63 @@ def load_layer_density(path:str|Path)->LayerDensity:
     with safe_open(str(path), 'pt') as f:
         meta, arrays = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k).numpy() for k in f.keys()}
     return LayerDensity(config_from_dict(DensityConfig, meta['config']), pd.DataFrame(meta['source']), pd.DataFrame(meta['irp']),
-                        arrays['mean'], arrays['std'], arrays.get('coef'), None)
+                        arrays['mean'], arrays['std'], arrays.get('coef'), None, arrays.get('within_coef'))
 
 def pretrained_density(within:str='magnitude', # the rule inside the layers
                       )->LayerDensity:
     "The layer-density model learned on the CPU profile, shipped with the package, picking weights by `within`."
     check_choice('within', within, SHIPPED_RULES)
-    density = load_layer_density(pretrained_path(PRETRAINED_DENSITY))
+    if within == 'learned': return load_layer_density(pretrained_path(PRETRAINED_LEARNED))  # pooled over the targets' IRP runs
+    density = load_layer_density(pretrained_path(PRETRAINED_DENSITY))  # the IRP source's
     return replace(density, config=replace(density.config, within=within))
 
+# %% ../nbs/09_density.ipynb #03c53039
+def irp_to(profile:Profile, sparsity:float, seed:int=0)->IRPConfig:
+    "The IRP run (the profile's rounds) whose last round prunes to `sparsity`."
+    return IRPConfig(profile, seed=seed, final_density=round(1 - sparsity, 10))
+
+def pooled_density(profiles:list, # the sources' profiles (architectures, data sets)
+                   sparsities:list, # each source's IRP is run to each of them
+                   within:str='learned', **options)->DensityConfig:
+    "A density model learned from the IRP runs of every profile to every sparsity, pooled."
+    runs = tuple(irp_to(p, s) for p in profiles for s in sparsities)
+    return DensityConfig(runs[0], extra_irp=runs[1:], within=within, **options)
+
 # %% ../nbs/09_density.ipynb #122f71f2
+def shipped_configs(profile:str='cpu')->dict:
+    "Each shipped file's name and what it learns by at `profile`: AutoS and the layer densities from the IRP source, the learned rule from every target."
+    irp, reproduction = IRPConfig(get_profile(profile)), get_reproduction(profile)
+    pooled = pooled_density([reproduction.source, reproduction.architecture, reproduction.dataset], reproduction.extreme_sparsities)
+    return {PRETRAINED_SCORER: ScorerConfig(irp), PRETRAINED_DENSITY: DensityConfig(irp), PRETRAINED_LEARNED: pooled}
+
 def ship_pretrained(results=None,            # the results root the profile's reproduction wrote to
                     folder:Path|None=None,   # default: the package's pretrained folder
                     profile:str='cpu',       # the profile whose IRP source they learn from
+                    names:tuple|None=None,   # the files to write (None: all); the manifest keeps the others' entries as they are
                     progress:bool=False)->dict:
-    "Write a profile's AutoS scorer and layer-density model (the package's: the CPU profile's) into a folder, with their manifest."
+    "Write a profile's shipped criteria (`shipped_configs`; the package's: the CPU profile's) into a folder, with their manifest."
     folder = Path(folder or pretrained_path(''))
     folder.mkdir(parents=True, exist_ok=True)
-    irp = IRPConfig(get_profile(profile))
-    made = {PRETRAINED_SCORER: (ScorerConfig(irp), lambda config, path: save_scorer(train_scorer(config, results, progress), path)),
-            PRETRAINED_DENSITY: (DensityConfig(irp), lambda config, path: save_layer_density(fit_layer_density(config, results, progress), path))}
-    manifest = {}
-    for name, (config, write) in made.items():
-        write(config, folder/name)
+    made = shipped_configs(profile)
+    for name in names or (): check_choice('a shipped file', name, tuple(made))
+    kept = folder/'manifest.json'
+    manifest = json.loads(kept.read_text()) if names is not None and kept.exists() else {}
+    for name, config in made.items():
+        if names is not None and name not in names: continue
+        if isinstance(config, ScorerConfig): save_scorer(train_scorer(config, results, progress), folder/name)
+        else: save_layer_density(fit_layer_density(config, results, progress), folder/name)
         described = run_identity(config)
         manifest[name] = dict(key=key_of(described), sha256=sha256(folder/name), bytes=(folder/name).stat().st_size, identity=described)
         print(f"shipped {folder/name}: {manifest[name]['bytes']:,} bytes, learned from the {profile} profile (key {manifest[name]['key']})")
     with atomic(folder/'manifest.json') as tmp: Path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + '\n')
-    for name in (*made, 'manifest.json'): (folder/name).chmod(0o644)  # package data: readable by every user
+    for name in (*manifest, 'manifest.json'): (folder/name).chmod(0o644)  # package data: readable by every user
     return manifest
 
+# %% ../nbs/09_density.ipynb #ffcf64d7
 def pretrained_card()->pd.DataFrame:
     "What the shipped criteria learned from and how well: read from the shipped files."
     manifest = json.loads(pretrained_path('manifest.json').read_text())
-    scorer, density = load_scorer(pretrained_path(PRETRAINED_SCORER)), pretrained_density()
+    scorer, density, learned = load_scorer(pretrained_path(PRETRAINED_SCORER)), pretrained_density(), pretrained_density('learned')
     profile = scorer.config.irp.profile
     rows = dict(source=f"{profile.model} at width {profile.width} on {profile.dataset}, {profile.train_per_class} training images per class",
                 irp=f"{scorer.config.irp.num_rounds} rounds to density {scorer.config.irp.final_density}, {profile.recipe.epochs} epochs a round",
@@ -260,6 +337,8 @@ def pretrained_card()->pd.DataFrame:
                 scorer_held_mse=scorer.metrics['held_mse'], scorer_held_spearman=scorer.metrics['held_spearman'],
                 abs_w0_held_spearman=scorer.metrics['abs_w0_spearman'], overlap_with_irp_last_mask=scorer.metrics['irp_overlap_last'],
                 density_layers=len(density.source), density_rounds_fitted=int(density.irp['round'].nunique()),
+                learned_irp_runs=int(learned.source.irp_key.nunique()),
+                learned_within=', '.join(f'{f} {c:+.3f}' for f, c in zip(WITHIN_FEATURES, learned.within_coef[1:])),
                 **{f'{name} (bytes)': entry['bytes'] for name, entry in manifest.items()},
                 results_version=manifest[PRETRAINED_SCORER]['identity']['results_version'])
     return pd.Series(rows, name='shipped criteria').to_frame()

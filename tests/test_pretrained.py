@@ -3,19 +3,19 @@ import json, os, shutil, subprocess, sys, zipfile
 from pathlib import Path
 
 from autosparse.autos import PRETRAINED_SCORER, load_scorer, pretrained_path
-from autosparse.config import DensityConfig, Execution, IRPConfig, ScorerConfig, get_profile, key_of
-from autosparse.density import PRETRAINED_DENSITY
+from autosparse.config import Execution, key_of
+from autosparse.density import PRETRAINED_DENSITY, PRETRAINED_LEARNED, shipped_configs
 from autosparse.masks import count_to_remove
 from autosparse.store import sha256
 from autosparse.training import run_identity
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = (PRETRAINED_SCORER, PRETRAINED_DENSITY, 'manifest.json')
+SHIPPED = (PRETRAINED_SCORER, PRETRAINED_DENSITY, PRETRAINED_LEARNED, 'manifest.json')
 
 def test_the_shipped_files_are_the_ones_the_cpu_reproduction_makes():
     manifest = json.loads(pretrained_path('manifest.json').read_text())
-    irp = IRPConfig(get_profile('cpu'))
-    for name, config in {PRETRAINED_SCORER: ScorerConfig(irp), PRETRAINED_DENSITY: DensityConfig(irp)}.items():
+    assert set(manifest) == set(SHIPPED) - {'manifest.json'}
+    for name, config in shipped_configs('cpu').items():
         entry, path = manifest[name], pretrained_path(name)
         assert (sha256(path), path.stat().st_size) == (entry['sha256'], entry['bytes']), f"{name} is not the file its manifest names"
         # what the reproduction would learn from today, computed where the shipped file was made
@@ -37,7 +37,7 @@ def test_a_built_wheel_carries_them_and_prunes_with_no_results_folder(tmp_path):
     code = ("import autosparse\n"
             "digits = autosparse.load_dataset('digits')\n"
             "model = autosparse.build_model('resnet20', digits.input_shape, 10, width=0.25, seed=0)\n"
-            "for criterion in ('autos', 'irp-layers+magnitude'):\n"
+            "for criterion in ('autos', 'irp-layers+magnitude', 'irp-layers+learned'):\n"
             "    mask = autosparse.prune(criterion, model, 0.9, digits, on_collapse='ignore')\n"
             "    print(criterion, mask.num_weights - mask.num_kept, mask.num_weights)\n"
             "print(autosparse.__file__)\n")
@@ -46,7 +46,7 @@ def test_a_built_wheel_carries_them_and_prunes_with_no_results_folder(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
     assert lines[-1].startswith(str(tmp_path/'site'))   # the wheel's package, not the checkout's
-    for line in lines[:2]:
+    for line in lines[:3]:
         criterion, removed, total = line.split()
         assert int(removed) == count_to_remove(int(total), 0.9), line
     assert not (tmp_path/'no-results').exists()          # nothing trained, nothing stored

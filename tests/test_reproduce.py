@@ -39,7 +39,10 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert (yours.weights - yours.kept == [count_to_remove(n, 0.9) for n in yours.weights]).all()
     assert (pd.read_csv(figures/'your-model-trained-smoke.csv').last_acc > 0).all()
     assert len(pd.read_csv(figures/'your-model-learned-smoke.csv')) == 2  # AutoS and the densities learned on ShortcutNet
-    for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'diagnostics', 'your_model']:
+    cells = pd.read_csv(figures/'extreme-cells-smoke.csv')  # every target at every extreme sparsity, each learned method against the best baseline
+    assert len(cells) == 3 * 3 and set(cells.method) == {'irp-layers+learned', 'irp-layers+synflow', 'autos'}
+    assert set(cells.best_baseline) <= {'random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb'}
+    for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'extreme', 'diagnostics', 'your_model']:
         assert (tmp_path/'runs'/f'{name}-smoke.ipynb').exists()
     assert all(m in first.stdout for m in methods - {'dense'})  # the headline table is printed
     assert 'the ablations at 99.0% sparsity: ' in first.stderr  # each notebook's banner and progress reach the terminal

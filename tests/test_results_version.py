@@ -15,7 +15,7 @@ import torch
 
 from autosparse.autos import Scorer, build_scorer_network
 from autosparse.config import RESULTS_VERSION, DensityConfig, IRPConfig, ScorerConfig, get_profile
-from autosparse.density import DESCRIPTORS, LayerDensity, layer_descriptors
+from autosparse.density import DESCRIPTORS, WITHIN_FEATURES, LayerDensity, layer_descriptors
 from autosparse.models import build_model
 from autosparse.registry import prune
 from autosparse.training import load_profile_data
@@ -35,12 +35,13 @@ def masks()->dict:
     layers = layer_descriptors(model)
     phi = layers[list(DESCRIPTORS)].to_numpy()
     coef = np.linspace(-1, 1, 2 + 2 * len(DESCRIPTORS))                          # a fixed ridge: the budget matching counts
+    within_coef = np.linspace(-1, 1, 1 + len(WITHIN_FEATURES))                   # a fixed within-layer model: its features count
     density = lambda within: LayerDensity(DensityConfig(irp, within=within), layers, None, phi.mean(0),
-                                          np.where(phi.std(0) > 0, phi.std(0), 1.0), coef, None)
+                                          np.where(phi.std(0) > 0, phi.std(0), 1.0), coef, None, within_coef)
     options = {'random': {}, 'magnitude': {}, 'snip': {}, 'grasp': {}, 'grasp (one batch)': dict(in_halves=False),
                'synflow': dict(iterations=10), 'npb': {}, 'autos': dict(scorer=scorer),
                **{f'irp-layers+{w}': dict(scorer=density(w)) for w in ('magnitude', 'random', 'snip')},
-               'irp-layers+synflow': dict(scorer=density('synflow'), iterations=10)}
+               'irp-layers+synflow': dict(scorer=density('synflow'), iterations=10), 'irp-layers+learned': dict(scorer=density('learned'))}
     return {f'{name}@{s}': prune(name.split(' ')[0], model, s, data, seed=3, **kwargs).fingerprint()
             for name, kwargs in options.items() for s in SPARSITIES}
 
