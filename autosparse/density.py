@@ -167,11 +167,14 @@ def fit_layer_density(config:DensityConfig,
 @functools.lru_cache(maxsize=32)
 def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
     "`fit_layer_density`, kept for the last 32 configurations and results roots of the process."
-    sources, rounds, runs = [], [], []
+    sources, rounds, runs, inits = [], [], [], {}
     for irp_config in config.sources:
-        data = load_profile_data(irp_config.profile)
+        at = (irp_config.profile, irp_config.seed)  # IRP runs of one profile and seed (to other sparsities) share it
+        if at not in inits:
+            data = load_profile_data(irp_config.profile)
+            inits[at] = build_profile_model(irp_config.profile, data, irp_config.seed), data
+        model, data = inits[at]
         run = run_irp(irp_config, data, root, progress)
-        model = build_profile_model(irp_config.profile, data, irp_config.seed)
         sources.append(layer_descriptors(model).assign(irp_key=run.key))
         rounds.append(run.layers[run.layers['round'] < (config.rounds or irp_config.num_rounds)][['round', 'layer', 'weights', 'kept', 'density']].merge(
             run.rounds[['round', 'density']].rename(columns={'density': 'global_density'}), on='round').assign(irp_key=run.key))
@@ -214,13 +217,15 @@ def within_features(model:nn.Module, data:Data, seed:int=0)->tuple[torch.Tensor,
     return ranks, {n: tuple(p.shape) for n, p in params.items()}
 
 # %% ../nbs/09_density.ipynb #4835b444
-def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per source run
+def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per source run; runs may share a model
                seed:int=0)->np.ndarray:
     "Least-squares coefficients (intercept first) of the within-layer survival rank on the within-layer feature ranks."
-    xs, ys = [], []
+    xs, ys, features = [], [], {}
     for run, model, data in runs:
-        ranks, shapes = within_features(model, data, run.config.seed)
-        layer = torch.cat([torch.full((math.prod(s),), i) for i, s in enumerate(shapes.values())])
+        if id(model) not in features:  # one SNIP pass, one SynFlow pass and one ranking per initialization
+            ranks, shapes = within_features(model, data, run.config.seed)
+            features[id(model)] = ranks, torch.cat([torch.full((math.prod(s),), i) for i, s in enumerate(shapes.values())])
+        ranks, layer = features[id(model)]
         target = layer_rank(flatten_layers(run.survival()).float(), layer)
         rows = torch.randperm(len(target), generator=torch.Generator().manual_seed(seed))[:WITHIN_ROWS]
         xs.append(ranks[rows].double().numpy()); ys.append(target[rows].double().numpy())
