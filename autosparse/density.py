@@ -141,7 +141,9 @@ class LayerDensity:
         if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
         if self.config.within == 'learned':
             ranks, shapes = within_features(model, data, seed)
-            return unflatten_layers(ranks @ torch.from_numpy(self.within_coef[1:]).float(), shapes)
+            scores = unflatten_layers(ranks @ torch.tensor(self.within_coef[1:], dtype=torch.float32), shapes)  # a copy: Ray's arrays are read-only
+            weights = prunable_parameters(model)  # a weight an earlier round pruned (zero) ranks last
+            return {n: s.masked_fill(weights[n].detach().cpu() == 0, -math.inf) for n, s in scores.items()}
         rule = WITHIN_SCORES[self.config.within]
         return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
@@ -247,13 +249,17 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
         raise ValueError(f"this criterion picks weights by {within}, its density model by {scorer.config.within}")
     return scorer(model, data, seed, sparsity, progress, input_shape)
 
-def density_criterion(rule:str)->Criterion:
-    "The learned-density criterion that picks weights inside a layer by `rule` (one of WITHIN)."
-    return Criterion(f'irp-layers+{rule}', functools.partial(layer_density_scores, within=rule),
-                     iterations=100 if rule == 'synflow' else 1, needs_data=rule in ('snip', 'autos', 'learned'),
+def density_criterion(rule:str,       # one of WITHIN: how it picks the weights inside a layer
+                      iterations:int=1, # rounds it prunes in, rescoring the masked network each round
+                      suffix:str='',    # after the rule in its name, for a second criterion of one rule
+                     )->Criterion:
+    "The learned-density criterion that picks weights inside a layer by `rule`."
+    return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores, within=rule),
+                     iterations=iterations, needs_data=rule in ('snip', 'autos', 'learned'),
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
-DENSITY_CRITERIA = tuple(density_criterion(rule) for rule in WITHIN)
+DENSITY_CRITERIA = (*(density_criterion(rule, 100 if rule == 'synflow' else 1) for rule in WITHIN),
+                    density_criterion('learned', 10, '-iterative'))  # each round scores with SNIP's full pass: 10, not SynFlow's 100
 
 # %% ../nbs/09_density.ipynb #cdafd3a7
 PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name
@@ -289,9 +295,11 @@ def pretrained_density(within:str='magnitude', # the rule inside the layers
     return replace(density, config=replace(density.config, within=within))
 
 # %% ../nbs/09_density.ipynb #03c53039
-def irp_to(profile:Profile, sparsity:float, seed:int=0)->IRPConfig:
+def irp_to(profile:Profile, sparsity:float, seed:int=0,
+           schedule:str='linear-count', # one of SCHEDULES
+          )->IRPConfig:
     "The IRP run (the profile's rounds) whose last round prunes to `sparsity`."
-    return IRPConfig(profile, seed=seed, final_density=round(1 - sparsity, 10))
+    return IRPConfig(profile, seed=seed, final_density=round(1 - sparsity, 10), schedule=schedule)
 
 def pooled_density(profiles:list, # the sources' profiles (architectures, data sets)
                    sparsities:list, # each source's IRP is run to each of them

@@ -40,7 +40,7 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert (pd.read_csv(figures/'your-model-trained-smoke.csv').last_acc > 0).all()
     assert len(pd.read_csv(figures/'your-model-learned-smoke.csv')) == 2  # AutoS and the densities learned on ShortcutNet
     cells = pd.read_csv(figures/'extreme-cells-smoke.csv')  # every target at every extreme sparsity, each learned method against the best baseline
-    assert len(cells) == 3 * 3 and set(cells.method) == {'irp-layers+learned', 'irp-layers+synflow', 'autos'}
+    assert len(cells) == 3 * 4 and set(cells.method) == {'irp-layers+learned-iterative', 'irp-layers+learned', 'irp-layers+synflow', 'autos'}
     assert set(cells.best_baseline) <= {'random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb'}
     for name in ['source', 'transfer-architecture', 'transfer-dataset', 'ablation', 'densities', 'extreme', 'diagnostics', 'your_model']:
         assert (tmp_path/'runs'/f'{name}-smoke.ipynb').exists()

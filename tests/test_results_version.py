@@ -41,7 +41,8 @@ def masks()->dict:
     options = {'random': {}, 'magnitude': {}, 'snip': {}, 'grasp': {}, 'grasp (one batch)': dict(in_halves=False),
                'synflow': dict(iterations=10), 'npb': {}, 'autos': dict(scorer=scorer),
                **{f'irp-layers+{w}': dict(scorer=density(w)) for w in ('magnitude', 'random', 'snip')},
-               'irp-layers+synflow': dict(scorer=density('synflow'), iterations=10), 'irp-layers+learned': dict(scorer=density('learned'))}
+               'irp-layers+synflow': dict(scorer=density('synflow'), iterations=10), 'irp-layers+learned': dict(scorer=density('learned')),
+               'irp-layers+learned-iterative': dict(scorer=density('learned'))}
     return {f'{name}@{s}': prune(name.split(' ')[0], model, s, data, seed=3, **kwargs).fingerprint()
             for name, kwargs in options.items() for s in SPARSITIES}
 
