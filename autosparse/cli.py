@@ -34,9 +34,11 @@ __all__ = ['REPRODUCTION', 'WHOLE_RUN', 'PROGRESS_MIME', 'experiment_notebooks',
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
                 ('ablation', {}), ('densities', {}), ('extreme', {}), ('diagnostics', {}), ('your_model', {})]  # the notebooks and their parameters, in order
 
-def experiment_notebooks()->list[tuple[Path, dict]]:
+def experiment_notebooks(only:list|None=None, # the notebooks to keep, by name; None: all of them
+                        )->list[tuple[Path, dict]]:
     "The reproduction notebooks with their parameters, in order."
-    found = [(project_root()/'nbs'/f'{name}.ipynb', params) for name, params in REPRODUCTION]
+    for name in only or (): check_choice('a reproduction notebook', name, tuple(dict(REPRODUCTION)))
+    found = [(project_root()/'nbs'/f'{name}.ipynb', params) for name, params in REPRODUCTION if only is None or name in only]
     missing = [str(p) for p, _ in found if not p.exists()]
     if missing: raise FileNotFoundError(f"no reproduction notebook {missing[0]}: run from a clone of autosparse")
     return found
@@ -134,14 +136,14 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               figures:str|Path|None=None, # figures and CSV; see figures_dir
               backend:str='local',        # where the grids run: 'local' or 'ray' (see autosparse.runs.run_grid)
               address:str|None=None,      # the Ray cluster to join (None: $RAY_ADDRESS or a local Ray)
+              only:list|None=None,        # the notebooks to run, by name (e.g. ['extreme']); None: all of them
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
     import papermill as pm
-    get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results)  # checked before any notebook runs
+    get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results); notebooks = experiment_notebooks(only)  # checked before any notebook runs
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
     store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
-    done, stored = [], len(store.records())
-    first = stored
+    done, stored = [], len(store.records()); first = stored
     folder, publish = figures_dir(figures).resolve(), profile == 'cpu' and figures is None  # the committed profile: published
     log = lambda notebook, seconds, skipped, before: log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started,
         notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
@@ -150,7 +152,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
         print("the criteria the package ships: from the IRP source of this profile, its scorer and layer densities; from every target's IRP runs, the learned rule "
               "(read back from the store, or computed now)", flush=True)
         ship_pretrained(results)
-    for nb, params in experiment_notebooks():
+    for nb, params in notebooks:
         out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
         parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
                           address=address, **params)
@@ -306,6 +308,7 @@ def parser()->argparse.ArgumentParser:
     rep.add_argument('--figures', help='folder for figures and their CSV (default: figures/)')
     rep.add_argument('--backend', default='local', choices=BACKENDS, help="where the grids run: 'local' (default) or 'ray'")
     rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
+    rep.add_argument('--only', nargs='+', choices=list(dict(REPRODUCTION)), help='run these notebooks only (default: all)')
     one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
     one.add_argument('--profile', **profile); one.add_argument('--criterion', required=True, choices=list(CRITERIA))
     one.add_argument('--sparsity', type=_sparsity, required=True); one.add_argument('--seed', type=_seed, default=0)
@@ -341,7 +344,7 @@ def main(argv:list[str]|None=None):
             rounds = run_irp_rounds(args.profile, args.seed, args.results)
             if rounds is not None: print(rounds.to_string(index=False))
         else:
-            written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address)
+            written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address, args.only)
             print("executed notebooks (the log of each run):", *written, sep='\n  ')
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
