@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_autos.ipynb #85cad46f
 from __future__ import annotations
-import json, math, time
+import copy, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-import autosparse
-from .config import Execution, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance, say
+from .config import Execution, package_folder, package_version, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance, say
 from .data import Data
 from .irp import IRPRun, run_irp, surviving_scores
 from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
@@ -135,7 +134,7 @@ class Scorer:
     @torch.no_grad()
     def predict(self, features:torch.Tensor, # weights x columns
                 chunk:int=65536, progress:bool=False)->torch.Tensor:
-        "The predicted surviving score of every row."
+        "The predicted surviving score of every row, computed in float64 (so that a mask is the same on every processor)."
         return _predict(self.network, features, chunk, progress)
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
@@ -147,12 +146,9 @@ class Scorer:
 
 @torch.no_grad()
 def _predict(network:nn.Module, features:torch.Tensor, chunk:int=65536, progress:bool=False)->torch.Tensor:
-    "Evaluate `network` on the rows of `features` in chunks, in eval mode."
-    was_training = network.training
-    network.eval()
-    out = torch.cat([network(x) for x in tqdm(features.split(chunk), desc='AutoS scores', disable=not progress, leave=False)])
-    network.train(was_training)
-    return out.float()
+    "Evaluate a float64 copy of `network` on the rows of `features` in chunks, in eval mode: float64 predictions."
+    exact = copy.deepcopy(network).double().eval()  # float32 predictions near-tie; a BLAS kernel's rounding would order them
+    return torch.cat([exact(x.double()) for x in tqdm(features.split(chunk), desc='AutoS scores', disable=not progress, leave=False)])
 
 # %% ../nbs/08_autos.ipynb #645d74e6
 def overlap_with_irp(scores:dict,  # parameter name -> score, for the IRP source at its initialization
@@ -201,7 +197,7 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
             loss = F.mse_loss(network(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             total += loss.item() * len(idx)
-        held_mse = F.mse_loss(_predict(network, x[held_idx]), y[held_idx]).item()
+        held_mse = F.mse_loss(_predict(network, x[held_idx]), y[held_idx].double()).item()
         history.append(dict(epoch=epoch + 1, train_mse=total / len(order), held_mse=held_mse))
         if best is None or held_mse < best['held_mse']:
             best = dict(held_mse=held_mse, epoch=epoch + 1, network={k: v.clone() for k, v in network.state_dict().items()})
@@ -264,7 +260,7 @@ def save_scorer(scorer:Scorer, path:str|Path,
     "Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as metadata."
     from safetensors.torch import save_file
     meta = json.dumps(dict(config=config_dict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'), metrics=scorer.metrics,
-                           history=scorer.history, version=autosparse.__version__), sort_keys=True)
+                           history=scorer.history, version=package_version()), sort_keys=True)
     write = lambda tmp: save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata={'autosparse': meta})
     if store is not None: store.save_artifact(path, write); return
     with atomic(path) as tmp: write(tmp)
@@ -286,7 +282,7 @@ PRETRAINED_SCORER = 'autos.safetensors'  # the shipped scorer's file name
 
 def pretrained_path(name:str)->Path:
     "A file of the package's `pretrained` folder: the criteria learned on the CPU profile, shipped with the package."
-    return Path(autosparse.__file__).parent/'pretrained'/name
+    return package_folder()/'pretrained'/name
 
 def resolve_scorer(scorer:Scorer|ScorerConfig|str|Path, results:str|Path|None=None, progress:bool=False)->Scorer:
     "A Scorer from a Scorer, a saved scorer's path, or a configuration (trained if needed)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #3b0af6be
 from __future__ import annotations
-import argparse, ast, base64, hashlib, importlib, io, json, re, sys, time, warnings
+import argparse, ast, base64, hashlib, importlib, io, json, os, re, sys, time, warnings
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,26 +13,28 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile, git_state, versions
+from .config import (MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile, git_state, package_folder,
+                               requires, versions)
 from .data import DATASETS, load_dataset
-from .density import ship_pretrained
+from .autos import pretrained_path
+from .density import ship_pretrained, shipped_configs
 from .irp import run_irp
 from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, save_mask
 from .registry import CRITERIA, criterion, prune
-from .report import figures_dir, write_csv
-from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
+from .report import compare_reproductions, figures_dir, write_csv
+from .runs import BACKENDS, CHECKS, GridError, PaIRun, grid_threads, learn_all, pai_grid, run_grid, run_pai
 from .store import ReadOnlyResults, Store, atomic, project_root, results_root, sha256
 from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'WHOLE_RUN', 'PROGRESS_MIME', 'experiment_notebooks', 'log_wall_time', 'run_fingerprint',
-           'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook', 'reproduce',
-           'refresh_readme_tables', 'headline', 'run_one', 'run_irp_rounds', 'run_pai_grid', 'model_factory',
-           'prune_model', 'parser', 'main']
+__all__ = ['REPRODUCTION', 'WHOLE_RUN', 'SHIPPING', 'PROGRESS_MIME', 'PAGES', 'experiment_notebooks', 'log_wall_time',
+           'run_fingerprint', 'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook',
+           'reproduce', 'executed_copy', 'publish', 'refresh_page', 'headline', 'run_one', 'run_irp_rounds',
+           'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e3c2339e
 REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
-                ('ablation', {}), ('densities', {}), ('extreme', {}), ('diagnostics', {}), ('your_model', {})]  # the notebooks and their parameters, in order
+                ('ablation', {}), ('densities', {}), ('extreme', {}), ('diagnostics', {}), ('regime', {}), ('your_model', {})]  # the notebooks and their parameters, in order
 
 def experiment_notebooks(only:list|None=None, # the notebooks to keep, by name; None: all of them
                         )->list[tuple[Path, dict]]:
@@ -40,11 +42,13 @@ def experiment_notebooks(only:list|None=None, # the notebooks to keep, by name; 
     for name in only or (): check_choice('a reproduction notebook', name, tuple(dict(REPRODUCTION)))
     found = [(project_root()/'nbs'/f'{name}.ipynb', params) for name, params in REPRODUCTION if only is None or name in only]
     missing = [str(p) for p, _ in found if not p.exists()]
-    if missing: raise FileNotFoundError(f"no reproduction notebook {missing[0]}: run from a clone of autosparse")
+    if missing: raise FileNotFoundError(f"the reproduction runs the notebooks of a clone, and {missing[0]} is not there: "
+                                        f"git clone https://github.com/autosparse/autosparse && cd autosparse && make reproduce")
     return found
 
 # %% ../nbs/13_cli.ipynb #04153eb2
 WHOLE_RUN = 'autosparse reproduce'  # the log's row of a whole invocation, besides one per notebook
+SHIPPING = 'autosparse publish --what pretrained'  # the log's row of the shipped criteria, learned before the notebooks
 
 def log_wall_time(path:Path, row:dict)->pd.DataFrame:
     "Append one notebook's wall time to the CSV of every reproduction run into this folder, atomically; the whole log."
@@ -57,7 +61,7 @@ def run_fingerprint(notebook:Path, parameters:dict)->str:
     "What a notebook's run depends on, hashed: its code cells, its parameters, the library's source and the criteria it ships."
     import nbformat
     code = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == 'code']
-    package = Path(importlib.import_module('autosparse').__file__).parent
+    package = package_folder()
     library = [(p.name, p.read_text()) for p in sorted(package.glob('*.py'))] + \
               [(p.name, sha256(p)) for p in sorted((package/'pretrained').glob('*'))]  # prune('autos') on your model reads them
     return hashlib.sha256(json.dumps([code, parameters, library], default=str).encode()).hexdigest()[:16]
@@ -130,6 +134,21 @@ def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|
     return to
 
 # %% ../nbs/13_cli.ipynb #33d82a1c
+@contextmanager
+def _shared_ray(backend:str, address:str|None):
+    "On Ray with no cluster named: one local Ray for every notebook of the block (their kernels join it through RAY_ADDRESS)."
+    if backend != 'ray' or address or os.environ.get('RAY_ADDRESS'):
+        yield
+        return
+    import ray
+    context = ray.init(include_dashboard=False, logging_level='warning')
+    os.environ['RAY_ADDRESS'] = context.address_info['gcs_address']  # not a parameter: where it runs is not what it computes
+    try: yield
+    finally:
+        del os.environ['RAY_ADDRESS']
+        ray.shutdown()
+
+# %% ../nbs/13_cli.ipynb #cbf7635b
 def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               runs:str|Path|None=None,    # executed notebooks; default runs/ in the project folder
               results:str|Path|None=None, # checkpoints; see results_root
@@ -139,48 +158,83 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               only:list|None=None,        # the notebooks to run, by name (e.g. ['extreme']); None: all of them
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
-    import papermill as pm
+    pm = requires('papermill', 'repro', 'autosparse reproduce')
     get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results); notebooks = experiment_notebooks(only)  # checked before any notebook runs
     runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
     store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
     done, stored = [], len(store.records()); first = stored
-    folder, publish = figures_dir(figures).resolve(), profile == 'cpu' and figures is None  # the committed profile: published
+    folder = figures_dir(figures).resolve()
     log = lambda notebook, seconds, skipped, before: log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started,
         notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
         threads=torch.get_num_threads(), device=Execution.here().device))
-    if publish:  # first: a notebook that prunes with them (your_model) runs with, and is named by, the files that stay
-        print("the criteria the package ships: from the IRP source of this profile, its scorer and layer densities; from every target's IRP runs, the learned rule "
-              "(read back from the store, or computed now)", flush=True)
-        ship_pretrained(results)
-    for nb, params in notebooks:
-        out = runs/'-'.join([nb.stem, *map(str, params.values()), f'{profile}.ipynb'])
-        parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
-                          address=address, **params)
-        fingerprint, t0 = run_fingerprint(nb, parameters), time.perf_counter()
-        skipped = unchanged_run(out, fingerprint, folder)
-        if skipped: print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files unchanged): skipped; delete it to run it again")
-        else:
-            print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); before = file_stamps(folder)
-            pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3', parameters=parameters)  # progress: `say`
-            stamp_run(out, fingerprint, folder, before)
-            if publish: print(f"published its outputs in {publish_notebook(out, nb, params).relative_to(project_root())}")
-        log(out.stem, time.perf_counter() - t0, skipped, stored)
-        done.append((out, skipped)); stored = len(store.records())
-    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)  # the notebooks and the checks, before the README
-    if publish and not all(skipped for _, skipped in done): refresh_readme_tables()  # the README's tables, from the new runs
+    with _shared_ray(backend, address):
+        for nb, params in notebooks:
+            out = executed_copy(runs, nb, params, profile)
+            parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder), backend=backend,
+                              address=address, **params)
+            fingerprint, t0 = run_fingerprint(nb, parameters), time.perf_counter()
+            skipped = unchanged_run(out, fingerprint, folder)
+            if skipped: print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files unchanged): skipped; delete it to run it again")
+            else:
+                print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); before = file_stamps(folder)
+                pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3', parameters=parameters)  # progress: `say`
+                stamp_run(out, fingerprint, folder, before)
+            log(out.stem, time.perf_counter() - t0, skipped, stored)
+            done.append((out, skipped)); stored = len(store.records())
+    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)  # the notebooks alone: publishing is its own step
     return [out for out, _ in done]
 
+def executed_copy(runs:Path, notebook:Path, params:dict, profile:str)->Path:
+    "Where `reproduce` keeps a notebook's executed copy for these parameters and profile."
+    return Path(runs)/'-'.join([notebook.stem, *map(str, params.values()), f'{profile}.ipynb'])
+
 # %% ../nbs/13_cli.ipynb #55cbd091
-def refresh_readme_tables():
-    "Run nbs/index.ipynb again in place, so that its tables (and so README.md's, at `make readme`) show the new CSVs."
+PAGES = ('index', 'results', 'guide', 'speed', 'explore')  # the notebooks that read the committed CSVs: README.md (index), the docs' pages
+
+def publish(what:tuple=('pretrained', 'notebooks', 'pages'), # what to write: the shipped criteria, the reproduction notebooks, the pages
+            runs:str|Path|None=None,    # where `reproduce` left the executed copies (default runs/)
+            results:str|Path|None=None, # the results root the shipped criteria learn from
+            backend:str='local',        # as `reproduce` ran: on Ray the shipped criteria's IRP runs are keyed as the notebooks' are
+            address:str|None=None,
+           )->list[Path]:
+    "Write the committed outputs of the CPU profile: the package's shipped criteria, the notebooks with their outputs, the pages."
+    for w in what: check_choice('what to publish', w, ('pretrained', 'notebooks', 'pages'))
+    written, runs = [], Path(runs or project_root()/'runs')
+    if 'pretrained' in what:  # before the notebooks run: your_model prunes with them, and is named by them
+        store, t0 = Store.at(results), time.perf_counter()
+        before = len(store.records())
+        with _shared_ray(backend, address):
+            grid_threads(backend)
+            learn_all(list(dict.fromkeys(irp for c in shipped_configs('cpu').values() for irp in getattr(c, 'sources', (c.irp,)))),
+                      results, backend=backend, address=address)
+            manifest = ship_pretrained(results)
+        written += [pretrained_path(name) for name in manifest]
+        log_wall_time(figures_dir()/'reproduce-cpu.csv', dict(started=datetime.now().isoformat(timespec='seconds'), notebook=SHIPPING,
+                      seconds=round(time.perf_counter() - t0, 1), skipped=False, stored_before=before, computed=len(store.records()) - before,
+                      threads=torch.get_num_threads(), device=Execution.here().device))
+    if 'notebooks' in what:
+        for nb, params in experiment_notebooks():
+            out = executed_copy(runs, nb, params, 'cpu')
+            if not out.exists(): print(f"{out} is missing: run `autosparse reproduce --profile cpu` first; {nb.name} left as it is"); continue
+            written.append(publish_notebook(out, nb, params)); print(f"published {written[-1].relative_to(project_root())}")
+    if 'pages' in what: written += [refresh_page(name) for name in PAGES]
+    return written
+
+# %% ../nbs/13_cli.ipynb #636b24b2
+def refresh_page(name:str)->Path:
+    "Run a page notebook (nbs/<name>.ipynb) again in place, so that it shows the CSVs as they are now."
     import nbformat
     from nbclient import NotebookClient
-    path = project_root()/'nbs'/'index.ipynb'
+    path = project_root()/'nbs'/f'{name}.ipynb'
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, kernel_name='python3', record_timing=False, resources=dict(metadata=dict(path=str(path.parent)))).execute()
-    for cell in nb.cells: cell.metadata = {k: v for k, v in cell.metadata.items() if k == 'tags'}
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k == 'tags'}
+        if cell.cell_type == 'code': cell.outputs = for_reader(cell.outputs, str(project_root()) + '/')  # no widgets, stderr or paths
+    nb.metadata.pop('widgets', None)
     with atomic(path) as tmp: nbformat.write(nb, tmp)
-    print(f"refreshed the tables of {path.relative_to(project_root())}: `make readme` writes them into README.md")
+    print(f"refreshed {path.relative_to(project_root())}" + (": `make readme` writes it into README.md" if name == 'index' else ''))
+    return path
 
 # %% ../nbs/13_cli.ipynb #7491d500
 def headline(profile:str, figures:str|Path|None=None)->pd.DataFrame:
@@ -232,7 +286,10 @@ def prune_model(model:str, criterion_name:str, sparsity:float, out:str|Path,
                 num_classes:int|None=None,    # passed to the factory, when given
                 dataset:str|None=None,        # a key of DATASETS, for the criteria that need data
                 per_class:int=10,             # training images per class taken from `dataset`
-                seed:int=0, iterations:int|None=None, on_collapse:str='warn')->Mask:
+                seed:int=0, iterations:int|None=None, on_collapse:str='warn',
+                exclude:tuple=(),             # parameter or module names kept dense
+                min_density:float=0.0,        # the floor every layer keeps
+               )->Mask:
     "Build a model from its factory, prune it by a criterion and write the mask to `out`."
     if criterion(criterion_name).needs_data and dataset is None:
         raise ValueError(f"criterion {criterion_name!r} needs data: pass --dataset (one of {', '.join(DATASETS)})")
@@ -243,6 +300,7 @@ def prune_model(model:str, criterion_name:str, sparsity:float, out:str|Path,
     if not isinstance(built, nn.Module): raise ValueError(f"{model!r} returned a {type(built).__name__}, not a torch.nn.Module")
     data = load_dataset(dataset, train_per_class=per_class) if dataset else None
     mask = prune(criterion_name, built, sparsity, data, seed, iterations=iterations, on_collapse=on_collapse,
+                 exclude=tuple(exclude), min_density=min_density,
                  **({} if input_shape is None else dict(input_shape=input_shape)))
     save_mask(mask, out)
     return mask
@@ -266,7 +324,11 @@ def _add_prune_command(sub):
     cmd.add_argument('--dataset', choices=list(DATASETS), help='data for the criteria that need it')
     cmd.add_argument('--per-class', type=_count, default=10, help='training images per class from --dataset (default 10)')
     cmd.add_argument('--seed', type=_seed, default=0); cmd.add_argument('--iterations', type=_count, help="rounds (default: the criterion's)")
-    cmd.add_argument('--on-collapse', default='warn', choices=COLLAPSE_POLICIES, help='a mask that empties a layer: warn (default), error or ignore')
+    cmd.add_argument('--on-collapse', default='warn', choices=COLLAPSE_POLICIES,
+                     help='a mask that empties a layer: warn (default), error or ignore')
+    cmd.add_argument('--exclude', nargs='+', default=[], metavar='NAME',
+                     help='parameter or module names kept dense, e.g. conv1 fc (the rest pruned to the exact count)')
+    cmd.add_argument('--min-density', type=_density, default=0.0, help='the fraction of its weights every layer keeps')
 
 # %% ../nbs/13_cli.ipynb #9737a3be
 class _Parser(argparse.ArgumentParser):
@@ -288,12 +350,21 @@ def _sparsity(text:str)->float:
         raise argparse.ArgumentTypeError(f"must be a number in [0, 1) (the fraction of prunable weights removed); got {text!r}")
     return value
 
+def _density(text:str)->float:
+    "A per-layer floor: a number in [0, 1], the fraction of a layer's weights it keeps."
+    try: value = float(text)
+    except ValueError: value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1] (the fraction of each layer's weights kept); got {text!r}")
+    return value
+
 def _count(text:str)->int:
     "A positive count."
     if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
     return int(text)
 
 # %% ../nbs/13_cli.ipynb #79f57c88
+# one cell: every subcommand and its arguments, as `autosparse --help` lists them
 def parser()->argparse.ArgumentParser:
     "The `autosparse` command's arguments."
     top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP',
@@ -322,10 +393,21 @@ def parser()->argparse.ArgumentParser:
     irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
     irp.add_argument('--profile', **profile); irp.add_argument('--seed', type=_seed, default=0)
     irp.add_argument('--results', **results)
+    pub = sub.add_parser('publish', help="write the committed outputs of the CPU profile: the shipped criteria, the notebooks with their outputs, the pages")
+    pub.add_argument('--what', nargs='+', default=['pretrained', 'notebooks', 'pages'], choices=['pretrained', 'notebooks', 'pages'],
+                     help='what to write (default: all three)')
+    pub.add_argument('--runs', help='the executed notebooks `reproduce` left (default: runs/)'); pub.add_argument('--results', **results)
+    pub.add_argument('--backend', default='local', choices=BACKENDS, help="as `reproduce` ran (on Ray, one thread per run)")
+    pub.add_argument('--address', help="the Ray cluster to join")
+    cmp = sub.add_parser('compare', help="a rerun's per-seed tables against the committed ones: cells, conclusions, a verdict")
+    cmp.add_argument('rerun', help="the rerun's figures folder (what `autosparse reproduce --figures` wrote)")
+    cmp.add_argument('--against', default=str(project_root()/'figures'), help='the committed figures folder (default: figures/)')
+    cmp.add_argument('--profile', **profile)
     _add_prune_command(sub)
     return top
 
 # %% ../nbs/13_cli.ipynb #71b58602
+# one cell: the command, read top to bottom: each subcommand, then every error as one line
 def main(argv:list[str]|None=None):
     "The `autosparse` command."
     p = parser()
@@ -338,11 +420,22 @@ def main(argv:list[str]|None=None):
             print(run_pai_grid(args.profile, args.criteria, args.sparsities, args.seeds, args.results).to_string(index=False))
         elif args.command == 'prune':
             mask = prune_model(args.model, args.criterion, args.sparsity, args.out, args.input_shape, args.num_classes,
-                               args.dataset, args.per_class, args.seed, args.iterations, args.on_collapse)
+                               args.dataset, args.per_class, args.seed, args.iterations, args.on_collapse,
+                               args.exclude, args.min_density)
             print(f"{mask!r} written to {args.out}")
         elif args.command == 'irp':
             rounds = run_irp_rounds(args.profile, args.seed, args.results)
             if rounds is not None: print(rounds.to_string(index=False))
+        elif args.command == 'publish':
+            written = publish(tuple(args.what), args.runs, args.results, args.backend, args.address)
+            print(f"published {len(written)} files: the committed outputs (review them with `git diff`)")
+        elif args.command == 'compare':
+            verdict = compare_reproductions(args.rerun, args.against, args.profile)
+            for name in ('cells', 'conclusions'): write_csv(verdict[name], Path(args.rerun)/f'compare-{name}-{args.profile}.csv')
+            print(verdict['summary'])
+            print(f"the rerun {'reproduces' if verdict['agree'] else 'does not reproduce'} the results in {args.against} "
+                  f"(every cell and conclusion: {args.rerun}/compare-*-{args.profile}.csv)")
+            if not verdict['agree']: p.exit(1)
         else:
             written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address, args.only)
             print("executed notebooks (the log of each run):", *written, sep='\n  ')

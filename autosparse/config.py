@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #33826cdd
 from __future__ import annotations
-import contextlib, hashlib, io, json, math, numbers, os, platform, subprocess, sys, typing
+import contextlib, copy, functools, hashlib, importlib.metadata, importlib.util, io, json, math, numbers, os, platform, subprocess, sys, typing
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -12,15 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import autosparse
-
 # %% auto #0
-__all__ = ['MAX_SEED', 'RESULTS_VERSION', 'RECIPES', 'PROFILES', 'SCHEDULES', 'IRP_CRITERIA', 'FEATURE_COLUMNS', 'FEATURE_SETS',
-           'WITHIN', 'REPRODUCTIONS', 'VERSIONED', 'ConfigError', 'check_choice', 'check_int', 'check_number',
-           'check_name', 'check_seed', 'default_device', 'bf16_supported', 'distributed_world', 'is_main_process',
-           'Execution', 'say', 'Recipe', 'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features',
-           'ScorerConfig', 'DensityConfig', 'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity',
-           'key_of', 'config_from_dict', 'describe', 'git_state', 'versions', 'provenance']
+__all__ = ['MAX_SEED', 'RESULTS_VERSION', 'KERNEL_SETTINGS', 'RECIPES', 'PROFILES', 'SCHEDULES', 'IRP_CRITERIA',
+           'FEATURE_COLUMNS', 'FEATURE_SETS', 'WITHIN', 'REPRODUCTIONS', 'VERSIONED', 'ConfigError', 'check_choice',
+           'check_int', 'check_number', 'check_name', 'check_seed', 'requires', 'default_device', 'bf16_supported',
+           'distributed_world', 'is_main_process', 'arithmetic_probe', 'kernels', 'Execution', 'say', 'Recipe',
+           'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features', 'ScorerConfig', 'DensityConfig',
+           'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity', 'key_of', 'config_from_dict',
+           'describe', 'package_folder', 'package_version', 'git_state', 'versions', 'provenance']
 
 # %% ../nbs/00_config.ipynb #b5cdae87
 class ConfigError(ValueError):
@@ -67,8 +66,16 @@ def check_seed(value, name:str='seed')->None:
     "A seed is an integer in [0, 2**31 - 1]: every generator here takes it, and seed + offsets stay in range."
     check_int(name, value, 0, MAX_SEED)
 
+def requires(module:str,  # the optional module to import
+             extra:str,   # the extra of autosparse that installs it
+             what:str,    # what needs it, for the message
+            ):
+    "An optional dependency, imported; if it is missing, an ImportError in one line naming the extra that installs it."
+    try: return importlib.import_module(module)
+    except ImportError: raise ImportError(f"{what} needs {module.split('.')[0]}: pip install 'autosparse[{extra}]'") from None
+
 # %% ../nbs/00_config.ipynb #0d629351
-RESULTS_VERSION = 2  # bump with every change that alters a result (see the table above)
+RESULTS_VERSION = 3  # bump with every change that alters a result (see the table above)
 
 # %% ../nbs/00_config.ipynb #1ba3366f
 def default_device()->torch.device:
@@ -89,13 +96,62 @@ def is_main_process()->bool:
     "Whether this process writes results: always, except in a distributed run, where only rank 0 does."
     return distributed_world()[0] == 0
 
+# %% ../nbs/00_config.ipynb #070821e6
+KERNEL_SETTINGS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA', 'ONEDNN_DEFAULT_FPMATH_MODE',
+                   'MKL_CBWR', 'MKL_ENABLE_INSTRUCTIONS')  # environment variables that pick other kernels
+
+def _cpu_vendor()->str:
+    "The CPU's vendor as Linux names it (GenuineIntel, AuthenticAMD), else the platform's processor string."
+    with contextlib.suppress(OSError):
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('vendor_id'): return line.split(':', 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+@functools.lru_cache(maxsize=None)
+def arithmetic_probe()->str:
+    "A hash of what this process's CPU kernels compute on fixed inputs: the layers a training runs, in its precisions."
+    threads, content = torch.get_num_threads(), hashlib.sha256()
+    torch.set_num_threads(1)  # the kernels, not how threads split them (a run's key holds its thread count)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # torch's initialization is part of the probe: its generators have vectorized kernels
+            nn = torch.nn
+            net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1),
+                                nn.BatchNorm2d(32), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+            x, y = torch.randn(32, 3, 14, 14), torch.randint(0, 10, (32,))
+        precisions = [torch.float32, torch.float64] + ([torch.bfloat16] if bf16_supported(torch.device('cpu')) else [])
+        for dtype in precisions:  # two SGD steps as the training loop takes them (bfloat16: autocast, channels-last)
+            model, inputs = copy.deepcopy(net), x.double() if dtype == torch.float64 else x
+            if dtype == torch.float64: model.double()
+            if dtype == torch.bfloat16: model, inputs = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+            for _ in range(2):
+                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+                    loss = torch.nn.functional.cross_entropy(model(inputs).float(), y)
+                opt.zero_grad(); loss.backward(); opt.step()
+            for t in model.state_dict().values(): content.update(t.double().contiguous().numpy().tobytes())
+    finally: torch.set_num_threads(threads)
+    return content.hexdigest()[:12]
+
+# %% ../nbs/00_config.ipynb #d84a1406
+def kernels(device:torch.device)->str:
+    "The libraries and code paths that do a device's arithmetic, on one line; on CPUs with `arithmetic_probe`'s hash."
+    if device.type == 'cuda':
+        major, minor = torch.cuda.get_device_capability(device)
+        return f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, sm_{major}{minor}"
+    flags = [f for f, on in (('avx512_bf16', torch.cpu._is_avx512_bf16_supported()), ('amx', torch.cpu._is_amx_tile_supported())) if on]
+    settings = [f'{k}={os.environ[k]}' for k in KERNEL_SETTINGS if os.environ.get(k)]
+    return ', '.join([f"torch {torch.__version__}", ' '.join([_cpu_vendor(), *flags]), *settings, f"arithmetic {arithmetic_probe()}"])
+
+# %% ../nbs/00_config.ipynb #d945d9e7
 @dataclass(frozen=True)
 class Execution:
-    "What changes a run's numbers besides its configuration: device, threads, native bfloat16, processes."
+    "What changes a run's numbers besides its configuration: device, its kernels, threads, native bfloat16, processes."
     device:str          # 'cpu/<instruction set>' or 'cuda/<GPU name>'
     threads:int|None    # torch's CPU threads; None on a GPU, where they do not change the numbers
     bf16:bool           # whether the device computes bfloat16 natively
     world:int=1         # processes of a distributed run
+    kernels:str=''      # the libraries and code paths that do the arithmetic (see `kernels`)
 
     @classmethod
     def here(cls,
@@ -106,7 +162,14 @@ class Execution:
         name = (f'cuda/{torch.cuda.get_device_name(device)}' if device.type == 'cuda'
                 else f'cpu/{torch.backends.cpu.get_cpu_capability()}')
         threads = None if device.type == 'cuda' else (threads or torch.get_num_threads())
-        return cls(name, threads, bf16_supported(device), distributed_world()[1])
+        return cls(name, threads, bf16_supported(device), distributed_world()[1], kernels(device))
+
+    @property
+    def label(self)->str:
+        "The execution in a few words, for a table's caption."
+        processor = [self.kernels.split(', ')[1]] if self.device.startswith('cpu') and self.kernels else []
+        return ', '.join([self.device, *processor, *([f'{self.threads} threads'] if self.threads else []),
+                          *([f'{self.world} processes'] if self.world > 1 else [])])
 
 # %% ../nbs/00_config.ipynb #f5dc3ce7
 def say(text:str):
@@ -455,9 +518,17 @@ def describe(config,
     return ' '.join([type(config).__name__, *parts(config)])
 
 # %% ../nbs/00_config.ipynb #49b566ca
+def package_folder()->Path:
+    "The folder of the installed package (found, not imported: the ground floor does not load the front door)."
+    return Path(importlib.util.find_spec('autosparse').origin).resolve().parent
+
+def package_version()->str:
+    "The installed package's version (its metadata)."
+    return importlib.metadata.version('autosparse')
+
 def git_state()->dict:
     "The commit of the checkout the library runs from and whether it has uncommitted changes (None outside a checkout)."
-    top = Path(autosparse.__file__).resolve().parents[1]
+    top = package_folder().parent
     if not (top/'.git').exists(): return dict(commit=None, dirty=None)
     run = lambda *args: subprocess.run(['git', '-C', str(top), *args], capture_output=True, text=True, timeout=30)
     try: head, status = run('rev-parse', 'HEAD'), run('status', '--porcelain', '--untracked-files=no')
@@ -481,6 +552,6 @@ def provenance(execution:Execution,  # where the run computed
                resumed:list=(),      # where it resumed, one line per resumption
               )->dict:
     "What a record carries besides its results."
-    return dict(package=autosparse.__version__, results_version=RESULTS_VERSION, **git_state(), torch=torch.__version__,
+    return dict(package=package_version(), results_version=RESULTS_VERSION, **git_state(), torch=torch.__version__,
                 versions=versions(), **asdict(execution), precision=precision, seconds={k: round(v, 3) for k, v in seconds.items()},
                 resumed=list(resumed))

@@ -16,10 +16,10 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import check_choice, check_int, check_number, check_seed
+from .config import check_choice, check_int, check_number, check_seed, requires
 from .data import DATA_FORMS, Batches, Data, as_data
 from .masks import (COLLAPSE_POLICIES, PRUNABLE_LAYERS, Mask, check_collapse, check_sparsity, effective_model,
-                              mask_from_scores, prunable_parameters)
+                              excluded_parameters, mask_from_scores, path_network, prunable_parameters)
 from .models import check_model_input, untouched
 
 # %% auto #0
@@ -151,21 +151,23 @@ def synflow_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:fl
     "SynFlow: |w * dR/dw| for R the output sum of the all-ones input through |weights|, in float64 and eval mode."
     if input_shape is None and data is None: raise ValueError("SynFlow needs an input shape (or a data set to take it from)")
     shape = tuple(input_shape or data.input_shape)
-    probe = copy.deepcopy(model).double().eval()
-    with torch.no_grad():
-        for t in list(probe.parameters()) + list(probe.buffers()):
-            if t.is_floating_point(): t.abs_()
-    params = prunable_parameters(probe)
-    device = next(iter(params.values())).device
-    out = probe(torch.ones((1, *shape), dtype=torch.float64, device=device))
-    grads = torch.autograd.grad(out.sum(), list(params.values()))
-    return {n: (p.detach() * g).abs().cpu() for (n, p), g in zip(params.items(), grads)}
+    params = prunable_parameters(model)
+    # |every parameter and buffer| in float64, passed to the model as its state (no copy of the model, one per round before)
+    state = {k: v.detach().double().abs() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    weights = {n: state[n].requires_grad_() for n in params}
+    with untouched(model):
+        model.eval()
+        out = torch.func.functional_call(model, state, (torch.ones((1, *shape), dtype=torch.float64, device=next(iter(params.values())).device),))
+    grads = torch.autograd.grad(out.sum(), list(weights.values()))
+    return {n: (w.detach() * g).abs().cpu() for (n, w), g in zip(weights.items(), grads)}
 
 # %% ../nbs/06_criteria.ipynb #e8eaa5df
 def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Data|None=None, seed:int=0,
                    iterations:int=100,          # K rounds
                    schedule:str='exponential',  # 'exponential' or 'linear' in density
                    scope:str='global', progress:bool=False,
+                   exclude:tuple=(),            # parameter names kept dense (see mask_from_scores)
+                   min_density:float=0.0,       # every layer's floor, in every round
                    **options,                   # passed to the criterion
                   )->Mask:
     "Prune in K rounds, rescoring the masked network each round."
@@ -175,7 +177,8 @@ def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Da
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion.name} rounds', disable=not progress, leave=False):
         step = 1 - (density ** (k / iterations) if schedule == 'exponential' else 1 - k / iterations * sparsity)
         step = sparsity if k == iterations else min(step, sparsity)
-        mask = mask_from_scores(criterion.scored(masked, data, seed, step, **options), step, scope, within=mask)
+        scores = criterion.scored(masked, data, seed, step, **options)
+        mask = mask_from_scores(scores, step, scope, within=mask, exclude=exclude, min_density=min_density)
         mask.apply(masked)
     return mask
 
@@ -196,14 +199,8 @@ def erk_densities(shapes:dict,     # parameter name -> shape
 
 def _path_counts(model:nn.Module, input_shape:tuple, unit_mask:dict)->dict:
     "Effective paths into every prunable layer's input channels, through the network with weights = `unit_mask`."
-    unit = copy.deepcopy(model).double().eval()
-    for m in unit.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)): m.forward = lambda x: x
-        if getattr(m, 'bias', None) is not None and isinstance(m.bias, nn.Parameter): nn.init.zeros_(m.bias)
-    params = prunable_parameters(unit)
-    with torch.no_grad():
-        for n, p in params.items(): p.copy_(unit_mask[n])
-    inputs, modules = {}, dict(unit.named_modules())
+    unit = path_network(model, unit_mask)
+    params, inputs, modules = prunable_parameters(unit), {}, dict(unit.named_modules())
     hooks = [modules[n.rsplit('.', 1)[0] if '.' in n else ''].register_forward_hook(
                  lambda m, i, o, n=n: inputs.__setitem__(n, i[0].detach())) for n in params]
     with torch.no_grad(): unit(torch.ones((1, *input_shape), dtype=torch.float64))
@@ -215,8 +212,10 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
                    out_channels:int, kernel:int, budget:int, alpha:float, beta:float,
                    max_nodes:int, gap:float)->tuple[torch.Tensor, dict]:
     "NPB's integer program for one chunk: how many of the `kernel` positions connect each (output, input) pair; the solve's status."
-    import cvxpy as cp
-    p = (paths / max(1.0, float(paths.max()))).numpy()
+    cp = requires('cvxpy', 'npb', "criterion 'npb'")
+    # rounded to float32: path counts differ in their last float64 bits between processors (another summation order), and
+    # an integer program with near-ties would pick another of its optima; rounded, they agree but with odds ~1e-9 a count
+    p = (paths / max(1.0, float(paths.max()))).float().double().numpy()
     c_in = len(p)
     M = cp.Variable((c_in, out_channels), integer=True, bounds=[0, kernel])
     per_in, per_out = cp.multiply(cp.sum(M, axis=1), p), p @ M
@@ -224,7 +223,7 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
     row = out_channels * kernel                                  # most edges one input channel can carry
     best = np.sort(p)[::-1]
     full, rest = divmod(budget, row)
-    max_paths = max(best[:full].sum() * row + (best[full] * rest if full < c_in else 0), 1e-12)
+    max_paths = max(math.fsum(best[:full]) * row + (best[full] * rest if full < c_in else 0), 1e-12)  # fsum: in any order
     edges_paths = cp.sum(p @ M) / max_paths
     pairs = (budget - cp.sum(cp.pos(1 - M))) / max(budget, 1)
     problem = cp.Problem(cp.Maximize(alpha * nodes + (1 - alpha) * edges_paths + beta * pairs),
@@ -326,17 +325,23 @@ class Criterion:
               scope:str='global',          # see mask_from_scores
               iterations:int|None=None,    # rounds of iterative pruning; None: the criterion's default
               on_collapse:str='warn',      # a mask that empties a layer: 'warn', 'error' or 'ignore' (see check_collapse)
+              exclude=(),                  # layers kept dense: names, module types or predicates (see excluded_parameters)
+              min_density:float=0.0,       # every layer keeps at least this fraction of its weights
+              budgets:dict|None=None,      # parameter name -> weights it keeps, in place of the ranking's split (one shot only)
               **options,                   # passed to the criterion
              )->Mask:
-        "The criterion's mask at a sparsity, in one shot or iteratively."
+        "The criterion's mask at a sparsity (of the weights not excluded), in one shot or iteratively."
         check_sparsity(sparsity); check_seed(seed); check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
         iterations = self.iterations if iterations is None else iterations
         check_int('iterations', iterations, 1)
+        if budgets is not None and iterations > 1: raise ValueError("budgets fix a one-shot mask's layer counts: pass iterations=1")
         model, data, options = self.inputs(model, data, options)
-        if iterations > 1: mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **options)
+        kept = dict(exclude=excluded_parameters(model, exclude), min_density=min_density)
+        if iterations > 1: mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **kept, **options)
         else:
             scores = self.scored(model, data, seed, sparsity, **options)
-            mask = Mask(mask_from_scores(scores, sparsity, scope), details=getattr(scores, 'details', {}))
+            split = dict(budgets=budgets) if budgets is not None else kept
+            mask = Mask(mask_from_scores(scores, sparsity, scope, **split), details=getattr(scores, 'details', {}))
         return check_collapse(mask, on_collapse)
 
 # %% ../nbs/06_criteria.ipynb #8bc41260

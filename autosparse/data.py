@@ -4,21 +4,22 @@
 
 # %% ../nbs/02_data.ipynb #f08ba5f6
 from __future__ import annotations
-import gzip, os, struct
+import gzip, math, os, struct
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import check_choice, check_int, check_seed
+from .config import check_choice, check_int, check_seed, requires
 from .store import atomic
 
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_FILES', 'TINYIMAGENET_URL', 'DATASETS', 'DATA_FORMS', 'data_root', 'download_allowed',
-           'DatasetMissing', 'Data', 'balanced_indices', 'random_crop', 'random_flip', 'Batches', 'read_idx',
-           'channel_stats', 'load_fashion_mnist', 'load_fashion_mnist_14', 'load_digits', 'load_mnist1d',
+           'DatasetMissing', 'Data', 'balanced_indices', 'balanced_test', 'random_crop', 'random_flip', 'Batches',
+           'read_idx', 'channel_stats', 'load_fashion_mnist', 'load_fashion_mnist_14', 'load_digits', 'load_mnist1d',
            'load_cifar10', 'load_cifar100', 'load_tinyimagenet', 'load_dataset', 'as_data']
 
 # %% ../nbs/02_data.ipynb #8e247ea4
@@ -109,6 +110,11 @@ def balanced_indices(labels:torch.Tensor, # N integer labels
         picks.append(members[torch.randperm(len(members), generator=g)[:per_class]])
     return torch.cat(picks).sort().values
 
+def balanced_test(data:Data)->bool:
+    "Whether every class has the same number of test examples (a constant prediction then scores exactly 1/C)."
+    counts = torch.bincount(data.test_y, minlength=data.num_classes)
+    return bool((counts == counts[0]).all()) and len(counts) == data.num_classes
+
 # %% ../nbs/02_data.ipynb #5679dd12
 def random_crop(x:torch.Tensor,    # N x C x H x W batch
                 padding:int,       # zero padding on every side
@@ -168,13 +174,19 @@ def read_idx(path:str|Path)->torch.Tensor:
     shape = struct.unpack(f'>{ndim}I', raw[4:4+4*ndim])
     return torch.frombuffer(bytearray(raw[4+4*ndim:]), dtype=torch.uint8).reshape(shape)
 
+def _exact_moments(values:torch.Tensor)->tuple[float, float]:
+    "The mean and (unbiased) standard deviation of a flat tensor, rounded once from exact sums: any order, any processor."
+    if values.dtype == torch.uint8:  # images, scaled to [0, 1]: the sums are exact integers
+        n, total, squares = len(values), int(values.long().sum()), int((values.long() ** 2).sum())
+        return float(Fraction(total, n * 255)), math.sqrt(float(Fraction(n * squares - total ** 2, n * (n - 1) * 255 ** 2)))
+    x = values.double().numpy()
+    mean = math.fsum(x) / len(x)  # fsum: the exactly rounded sum, whatever the order or the instruction set
+    return mean, math.sqrt(math.fsum((x - mean) * (x - mean)) / (len(x) - 1))
+
 def channel_stats(x:torch.Tensor)->tuple[tuple, tuple]:
-    "Per-channel mean and standard deviation of inputs scaled like `Batches` scales them, on one thread."
-    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a float sum depends on how threads split it: the data set, and its fingerprint, must not
-    try: return tuple(x.mean((0, 2, 3)).tolist()), tuple(x.std((0, 2, 3)).tolist())
-    finally: torch.set_num_threads(threads)
+    "Per-channel mean and standard deviation of inputs scaled like `Batches` scales them, the same on every processor."
+    moments = [_exact_moments(x[:, c].flatten()) for c in range(x.shape[1])]
+    return tuple(m for m, _ in moments), tuple(s for _, s in moments)
 
 # %% ../nbs/02_data.ipynb #41e0e1b7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -215,8 +227,7 @@ def load_fashion_mnist_14(root:Path, download:bool)->Data:
 # %% ../nbs/02_data.ipynb #70d3b42d
 def load_digits(root:Path, download:bool)->Data:
     "scikit-learn's 8x8 digits with a fixed stratified 75/25 split."
-    from sklearn.datasets import load_digits as sk_digits
-    bunch = sk_digits()
+    bunch = requires('sklearn.datasets', 'repro', 'the digits data set').load_digits()
     x = torch.from_numpy(np.rint(bunch.images * 255 / 16).astype(np.uint8))[:, None]
     y = torch.from_numpy(bunch.target).long()
     g = torch.Generator().manual_seed(0)
@@ -230,9 +241,9 @@ def load_digits(root:Path, download:bool)->Data:
 def load_mnist1d(root:Path, download:bool)->Data:
     "The mnist1d signals (4,000 train, 1,000 test, length 40), generated with the reference seed."
     import random
-    from mnist1d.data import get_dataset_args, make_dataset
+    generator = requires('mnist1d.data', 'repro', 'the mnist1d data set')
     np_state, py_state = np.random.get_state(), random.getstate()  # the generator reseeds the global generators
-    try: d = make_dataset(get_dataset_args())
+    try: d = generator.make_dataset(generator.get_dataset_args())
     finally: np.random.set_state(np_state); random.setstate(py_state)
     as_images = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))[:, None, None, :]
     train_x, test_x = as_images(d['x']), as_images(d['x_test'])
@@ -242,13 +253,13 @@ def load_mnist1d(root:Path, download:bool)->Data:
 # %% ../nbs/02_data.ipynb #0a8462d6
 def _torchvision_fetch(cls_name:str, folder:Path, **kw):
     "Download a torchvision data set into `folder`; a network failure becomes `DatasetMissing`."
-    import torchvision
+    torchvision = requires('torchvision', 'repro', 'the downloaded data sets')
     try: return getattr(torchvision.datasets, cls_name)(str(folder), download=True, **kw)
     except (OSError, RuntimeError) as e:
         raise DatasetMissing(f"could not download {cls_name} into {folder}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 def _load_cifar(name:str, cls_name:str, num_classes:int, root:Path, download:bool)->Data:
-    import torchvision
+    torchvision = requires('torchvision', 'repro', 'the downloaded data sets')
     folder = root/name
     def split(train):
         try: ds = getattr(torchvision.datasets, cls_name)(str(folder), train=train, download=False)

@@ -16,19 +16,21 @@ from torch import nn
 from .autos import PRETRAINED_SCORER, Scorer, layer_rank, load_scorer, pretrained_path, save_scorer, train_scorer
 from .config import (WITHIN, DensityConfig, IRPConfig, Profile, ScorerConfig, check_choice, config_dict,
                                config_from_dict, get_profile, get_reproduction, key_of)
-from .criteria import Criterion, magnitude_scores, random_scores, snip_scores, synflow_scores, takes_input_shape
+from .criteria import (Criterion, erk_densities, magnitude_scores, random_scores, snip_scores, synflow_scores,
+                                 takes_input_shape)
 from .data import Data
 from .irp import run_irp
-from .masks import count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
+from .masks import budget_counts, count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
 from .store import Store, atomic, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA',
+__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA', 'BUDGETS',
            'PRETRAINED_DENSITY', 'PRETRAINED_LEARNED', 'SHIPPED_RULES', 'layer_descriptors', 'logit', 'fit_ridge',
-           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features', 'fit_within',
-           'layer_density_scores', 'density_criterion', 'save_layer_density', 'load_layer_density',
-           'pretrained_density', 'irp_to', 'pooled_density', 'shipped_configs', 'ship_pretrained', 'pretrained_card']
+           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features',
+           'linear_score', 'fit_within', 'layer_density_scores', 'density_criterion', 'budget_options',
+           'save_layer_density', 'load_layer_density', 'pretrained_density', 'irp_to', 'pooled_density',
+           'shipped_configs', 'ship_pretrained', 'pretrained_card']
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -131,7 +133,7 @@ class LayerDensity:
         sizes = layers.weights.to_numpy()
         keep = int(sizes.sum()) - count_to_remove(int(sizes.sum()), sparsity)
         floors = np.ceil(self.config.min_per_output * layers.outputs.to_numpy()).astype(np.int64)
-        kept = match_budget(self.logits(layers, max(1 - sparsity, 1e-12)), sizes, floors, keep)
+        kept = match_budget(self.logits(layers, max(1 - float(sparsity), 1e-12)), sizes, floors, keep)
         return dict(zip(layers.layer, kept.tolist()))
 
     def within_scores(self, model:nn.Module, data:Data|None, seed:int, progress:bool=False,
@@ -141,7 +143,7 @@ class LayerDensity:
         if self.config.within == 'autos': return self.within_scorer(model, data, seed, progress=progress)
         if self.config.within == 'learned':
             ranks, shapes = within_features(model, data, seed)
-            scores = unflatten_layers(ranks @ torch.tensor(self.within_coef[1:], dtype=torch.float32), shapes)  # a copy: Ray's arrays are read-only
+            scores = unflatten_layers(linear_score(ranks, self.within_coef[1:]), shapes)
             weights = prunable_parameters(model)  # a weight an earlier round pruned (zero) ranks last
             return {n: s.masked_fill(weights[n].detach().cpu() == 0, -math.inf) for n, s in scores.items()}
         rule = WITHIN_SCORES[self.config.within]
@@ -215,8 +217,16 @@ def within_features(model:nn.Module, data:Data, seed:int=0)->tuple[torch.Tensor,
                    unit_in_norm={n: _unit_norms(p, 1) for n, p in params.items()},
                    kernel_centre={n: _kernel_centre(p) for n, p in params.items()})
     layer = torch.cat([torch.full((p.numel(),), i) for i, p in enumerate(params.values())])
-    ranks = torch.stack([layer_rank(flatten_layers(columns[c]).float(), layer) for c in WITHIN_FEATURES], 1)
+    ranks = torch.stack([layer_rank(flatten_layers(columns[c]), layer) for c in WITHIN_FEATURES], 1)  # in float64: see layer_rank
     return ranks, {n: tuple(p.shape) for n, p in params.items()}
+
+def linear_score(features:torch.Tensor, # weights x columns
+                 coef,                   # one coefficient per column
+                )->torch.Tensor:
+    "`features @ coef` in float64, summed column by column: the same bits on every processor (a BLAS product is not)."
+    x, total = features.double(), torch.zeros(len(features), dtype=torch.float64)
+    for j, c in enumerate(np.asarray(coef, dtype=np.float64).tolist()): total += x[:, j] * c
+    return total
 
 # %% ../nbs/09_density.ipynb #4835b444
 def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per source run; runs may share a model
@@ -228,7 +238,7 @@ def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per 
             ranks, shapes = within_features(model, data, run.config.seed)
             features[id(model)] = ranks, torch.cat([torch.full((math.prod(s),), i) for i, s in enumerate(shapes.values())])
         ranks, layer = features[id(model)]
-        target = layer_rank(flatten_layers(run.survival()).float(), layer)
+        target = layer_rank(flatten_layers(run.survival()), layer)
         rows = torch.randperm(len(target), generator=torch.Generator().manual_seed(seed))[:WITHIN_ROWS]
         xs.append(ranks[rows].double().numpy()); ys.append(target[rows].double().numpy())
     x = np.concatenate(xs)
@@ -260,6 +270,27 @@ def density_criterion(rule:str,       # one of WITHIN: how it picks the weights 
 
 DENSITY_CRITERIA = (*(density_criterion(rule, 100 if rule == 'synflow' else 1) for rule in WITHIN),
                     density_criterion('learned', 10, '-iterative'))  # each round scores with SNIP's full pass: 10, not SynFlow's 100
+
+# %% ../nbs/09_density.ipynb #206d3822
+BUDGETS = ('criterion', 'uniform', 'erk', 'irp', 'ends-dense')  # how a PaI run's kept weights are split among its layers
+
+def budget_options(budget:str,      # one of BUDGETS
+                   model:nn.Module, sparsity:float,
+                   irp:IRPConfig|None=None, # the IRP run of budget='irp'
+                   results=None,    # where that run is (see autosparse.store)
+                  )->dict:
+    "The options of `prune` that split the kept weights among the layers by `budget` (none for the criterion's own split)."
+    check_choice('budget', budget, BUDGETS)
+    params = prunable_parameters(model)
+    sizes = {n: p.numel() for n, p in params.items()}
+    keep = sum(sizes.values()) - count_to_remove(sum(sizes.values()), sparsity)
+    if budget == 'criterion': return {}
+    if budget == 'ends-dense': return dict(exclude=(next(iter(params)), list(params)[-1]))
+    if budget == 'irp':
+        if irp is None: raise ValueError("budget='irp' takes its layer densities from an IRP run: pass irp=")
+        return dict(budgets=fit_layer_density(DensityConfig(irp, model='irp', min_per_output=0), results, progress=False).budgets(model, sparsity))
+    densities = dict.fromkeys(sizes, 1.0) if budget == 'uniform' else erk_densities({n: tuple(p.shape) for n, p in params.items()}, keep / sum(sizes.values()))
+    return dict(budgets=budget_counts(sizes, densities, keep))
 
 # %% ../nbs/09_density.ipynb #cdafd3a7
 PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name

@@ -16,13 +16,13 @@ from torch import nn
 from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance, say
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import initial_gradient, magnitude_scores, snip_scores
+from .criteria import Criterion, initial_gradient, magnitude_scores, snip_scores
 from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
 from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
 
 # %% auto #0
-__all__ = ['ROUND_SCORES', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores', 'save_surviving_scores',
-           'load_surviving_scores', 'plot_irp']
+__all__ = ['ROUND_SCORES', 'TICKET', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores',
+           'save_surviving_scores', 'load_surviving_scores', 'ticket_scores', 'learn_ticket', 'plot_irp']
 
 # %% ../nbs/07_irp.ipynb #b4e05a7f
 @torch.no_grad()
@@ -195,6 +195,28 @@ def load_surviving_scores(path:str|Path)->SurvivingScores:
     with safe_open(str(path), 'pt') as f:
         meta = json.loads(f.metadata()['autosparse'])
         return SurvivingScores(**{k: f.get_tensor(k) for k in ('w0', 'g0', 'survival', 'layer')}, **meta)
+
+# %% ../nbs/07_irp.ipynb #76f79032
+def ticket_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
+                  scorer:IRPRun|IRPConfig|None=None, # the IRP run (or its configuration: run or read back in the default results root)
+                 )->dict:
+    "The lottery ticket: each weight's survival count in an IRP run of this initialization (a round's sparsity gives that round's mask)."
+    if scorer is None: raise ValueError("the ticket is an IRP run's: pass scorer= (an IRPRun or an IRPConfig)")
+    run = scorer if isinstance(scorer, IRPRun) else run_irp(scorer, progress=False)
+    if seed != run.config.seed:
+        raise ValueError(f"the ticket of an IRP run from seed {run.config.seed}'s initialization does not apply to seed {seed}'s")
+    counts, params = run.survival(), prunable_parameters(model)
+    if list(counts) != list(params) or any(counts[n].shape != p.shape for n, p in params.items()):
+        raise ValueError("the IRP run pruned another architecture than this model's")
+    return {n: counts[n].double() for n in params}
+
+def learn_ticket(config:IRPConfig, results=None, progress:bool=True)->IRPRun:
+    "The IRP run a ticket comes from, run or read back."
+    return run_irp(config, results=results, progress=progress)
+
+def _same_run(irp:IRPConfig)->IRPConfig: return irp
+
+TICKET = Criterion('irp-ticket', ticket_scores, learner=learn_ticket, configuration=_same_run)
 
 # %% ../nbs/07_irp.ipynb #c1d02d15
 def plot_irp(runs:list, # IRPRun objects, e.g. one per seed

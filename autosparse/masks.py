@@ -13,14 +13,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import check_choice, check_number, distributed_world, is_main_process
-from .store import Store, atomic, say
+from .config import check_choice, check_number, distributed_world, is_main_process, say
+from .store import Store, atomic
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask',
-           'mask_from_scores', 'LayerCollapse', 'LayerCollapseError', 'check_collapse', 'shuffle_within_layers',
-           'flatten_layers', 'unflatten_layers', 'save_mask', 'load_mask', 'effective_model', 'share_mask',
-           'saved_or_computed_mask']
+           'mask_from_scores', 'excluded_parameters', 'budget_counts', 'LayerCollapse', 'LayerCollapseError',
+           'check_collapse', 'path_network', 'reachable_outputs', 'shuffle_within_layers', 'flatten_layers',
+           'unflatten_layers', 'save_mask', 'load_mask', 'effective_model', 'share_mask', 'saved_or_computed_mask']
 
 # %% ../nbs/04_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -134,33 +134,95 @@ def _lowest(scores:torch.Tensor, pruned:torch.Tensor, k:int)->torch.Tensor:
     remove[chosen if free is None else free[chosen]] = True
     return remove
 
+def _with_floor(s:torch.Tensor, pruned:torch.Tensor, floor:int)->torch.Tensor:
+    "Scores with the `floor` highest of the weights not yet pruned raised to +inf, so that they are kept (ties: the latest)."
+    free = (~pruned).nonzero().flatten()
+    if floor <= 0 or len(free) == 0: return s
+    s = s.clone()
+    s[free[torch.argsort(s[free], stable=True)[-min(floor, len(free)):]]] = math.inf
+    return s
+
+# %% ../nbs/04_masks.ipynb #9e78cc18
 def mask_from_scores(scores:dict,         # parameter name -> score tensor, higher keeps
                      sparsity:float,      # fraction of prunable weights to remove, in [0, 1)
                      scope:str='global',  # 'global' ranks all layers together, 'layer' ranks each layer alone
                      within:Mask|None=None, # weights this mask prunes stay pruned
+                     budgets:dict|None=None, # parameter name -> weights the layer keeps (summing to what `sparsity` keeps), in place of the ranking's split
+                     exclude:tuple=(),    # parameter names kept dense; `sparsity` is then the fraction of the other weights removed
+                     min_density:float=0.0, # every layer keeps at least ceil(min_density * its weights) of its highest scores
                     )->Mask:
-    "Keep the highest-scoring weights, removing exactly floor(sparsity * n) of them (per layer with scope='layer')."
-    check_sparsity(sparsity)
+    "Keep the highest-scoring weights, removing exactly floor(sparsity * n) of the n weights not excluded (of each layer's, with scope='layer')."
+    check_sparsity(sparsity); check_number('min_density', min_density, 0, 1, meaning="each layer's least fraction kept")
     if scope not in ('global', 'layer'): raise ValueError(f"scope must be 'global' or 'layer', got {scope!r}")
     names = list(scores)
+    if unknown := [n for n in exclude if n not in scores]: raise ValueError(f"exclude names no prunable weight of this model: {unknown}")
     flat = {n: scores[n].detach().flatten().double().cpu() for n in names}
     if any(torch.isnan(s).any() for s in flat.values()): raise ValueError("scores contain NaN")
     pruned = {n: (~within[n]).flatten().cpu() if within is not None else torch.zeros(len(flat[n]), dtype=torch.bool)
               for n in names}
-    groups = [names] if scope == 'global' else [[n] for n in names]
-    mask = Mask()
-    for group in groups:
+    ranked = [n for n in names if n not in exclude]
+    if budgets is not None:
+        if scope != 'global' or exclude or min_density: raise ValueError("budgets fix every layer's count: no scope, exclude or min_density")
+        total = sum(len(flat[n]) for n in names)
+        if sorted(budgets) != sorted(names) or sum(budgets.values()) != total - count_to_remove(total, sparsity):
+            raise ValueError(f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} in all at sparsity {sparsity}")
+        groups = [([n], len(flat[n]) - budgets[n]) for n in names]
+    else:
+        flat.update({n: _with_floor(flat[n], pruned[n], math.ceil(min_density * len(flat[n]))) for n in ranked})
+        layers = [ranked] if scope == 'global' else [[n] for n in ranked]
+        groups = [(group, count_to_remove(sum(len(flat[n]) for n in group), sparsity)) for group in layers]
+    mask = Mask({n: ~pruned[n].view(scores[n].shape) for n in exclude})
+    for group, k in groups:
         s, p = torch.cat([flat[n] for n in group]), torch.cat([pruned[n] for n in group])
-        k = count_to_remove(len(s), sparsity)
         if k < int(p.sum()): raise ValueError(f"sparsity {sparsity} is below that of the `within` mask")
+        if k > len(s) - int(torch.isinf(s).sum()):
+            raise ValueError(f"min_density {min_density} keeps more weights than sparsity {sparsity} leaves")
         keep = ~_lowest(s, p, k)
         for n, part in zip(group, keep.split([len(flat[n]) for n in group])):
             mask[n] = part.view(scores[n].shape)
-    return mask
+    return Mask({n: mask[n] for n in names})
+
+# %% ../nbs/04_masks.ipynb #1935f540
+def excluded_parameters(model:nn.Module,
+                        exclude, # a parameter or module name, a module type, a predicate (name, module) -> bool, or a list of these
+                       )->tuple:
+    "The names of the prunable weights `exclude` picks out of `model` (to keep them dense); a name that matches nothing is an error."
+    items = exclude if isinstance(exclude, (list, tuple, set)) else [exclude]
+    layers = {f'{n}.weight' if n else 'weight': (n, m) for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)}
+    def picks(item, parameter, name, module):
+        if isinstance(item, str): return item in (parameter, name)
+        if isinstance(item, type): return isinstance(module, item)
+        if callable(item): return bool(item(name, module))
+        raise TypeError(f"exclude takes names, module types or predicates (name, module) -> bool; got {item!r}")
+    for item in items:
+        if isinstance(item, str) and not any(picks(item, p, *nm) for p, nm in layers.items()):
+            raise ValueError(f"exclude: {item!r} names no prunable layer of the model (its prunable layers: {', '.join(list(layers)[:4])}, ...)")
+    return tuple(p for p, nm in layers.items() if any(picks(item, p, *nm) for item in items))
+
+# %% ../nbs/04_masks.ipynb #1c780312
+def budget_counts(sizes:dict,     # parameter name -> weights
+                  densities:dict, # parameter name -> the fraction it should keep
+                  keep:int,       # weights kept in all
+                 )->dict:
+    "Integer kept counts near size * density, each within [0, size], summing to exactly `keep` (the largest remainders round up)."
+    if not 0 <= keep <= sum(sizes.values()): raise ValueError(f"cannot keep {keep} of {sum(sizes.values())} weights")
+    full, free = {}, [n for n in sizes if densities[n] > 0]
+    while True:  # a layer the scaled densities would overfill keeps all of its weights; the others share the rest
+        rest = keep - sum(full.values())
+        scale = rest / sum(sizes[n] * densities[n] for n in free) if free else 0.0
+        over = [n for n in free if sizes[n] * densities[n] * scale >= sizes[n]]
+        if not over: break
+        full.update({n: sizes[n] for n in over}); free = [n for n in free if n not in over]
+    real = {n: sizes[n] * densities[n] * scale for n in free}
+    counts = {n: full.get(n, math.floor(real.get(n, 0))) for n in sizes}
+    by_remainder = sorted(free, key=lambda n: -(real[n] - counts[n]))  # stable: the earliest layer among equals
+    for n in by_remainder[:keep - sum(counts.values())]: counts[n] += 1
+    if sum(counts.values()) != keep: raise ValueError(f"densities {densities} cannot keep {keep} weights")
+    return counts
 
 # %% ../nbs/04_masks.ipynb #3f898c86
 class LayerCollapse(UserWarning):
-    "A mask removes every weight of a layer, cutting the network."
+    "A mask removes every weight of a layer (it cuts the network unless a shortcut bridges the layer: see `reachable_outputs`)."
 
 class LayerCollapseError(ValueError):
     "A mask removes every weight of a layer, and the caller asked for an error."
@@ -180,11 +242,33 @@ def check_collapse(mask:Mask,
     check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
     layers = mask.collapsed_layers()
     if not layers or on_collapse == 'ignore': return mask
-    message = (f"the mask at sparsity {mask.sparsity:.4f} removes every weight of {len(layers)} layer(s), cutting the network: "
+    message = (f"the mask at sparsity {mask.sparsity:.4f} removes every weight of {len(layers)} layer(s): "
                + ', '.join(f"{n} ({mask[n].numel():,} weights)" for n in layers))
     if on_collapse == 'error': raise LayerCollapseError(message)
     warnings.warn(message, LayerCollapse, stacklevel=_outside_level())
     return mask
+
+# %% ../nbs/04_masks.ipynb #1c259115
+def path_network(model:nn.Module, weights:dict)->nn.Module:
+    "A float64 copy of `model` in eval mode, each prunable weight set to `weights[name]` (0/1), BatchNorm the identity, biases zero."
+    unit = copy.deepcopy(model).double().eval()
+    for m in unit.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)): m.forward = lambda x: x
+        if getattr(m, 'bias', None) is not None and isinstance(m.bias, nn.Parameter): nn.init.zeros_(m.bias)
+    with torch.no_grad():
+        for n, p in prunable_parameters(unit).items(): p.copy_(weights[n])
+    return unit
+
+@torch.no_grad()
+def reachable_outputs(model:nn.Module, mask:Mask, input_shape:tuple)->int:
+    "How many of the model's outputs a path of kept weights reaches from its input (0: the mask cuts the network)."
+    unit = path_network(model, mask)
+    reach = lambda m, i, o: (o > 0).double()  # reachable or not: path counts would overflow in a deep network
+    hooks = [m.register_forward_hook(reach) for m in dict(unit.named_modules()).values() if isinstance(m, PRUNABLE_LAYERS)]
+    try: out = unit(torch.ones((1, *input_shape), dtype=torch.float64, device=next(unit.parameters()).device))
+    finally:
+        for h in hooks: h.remove()
+    return int((out > 0).sum())
 
 # %% ../nbs/04_masks.ipynb #09722e38
 def shuffle_within_layers(mask:Mask, seed:int=0)->Mask:

@@ -12,13 +12,14 @@ from .autos import AUTOS
 from .config import check_choice
 from .criteria import BASELINES, Criterion
 from .density import DENSITY_CRITERIA
+from .irp import TICKET
 from .masks import Mask
 
 # %% auto #0
 __all__ = ['CRITERIA', 'criterion', 'criteria_table', 'score', 'prune']
 
 # %% ../nbs/10_registry.ipynb #b59f0cca
-CRITERIA:dict[str, Criterion] = {c.name: c for c in (*BASELINES, AUTOS, *DENSITY_CRITERIA)}
+CRITERIA:dict[str, Criterion] = {c.name: c for c in (*BASELINES, AUTOS, *DENSITY_CRITERIA, TICKET)}
 
 def criterion(name:str)->Criterion:
     "A criterion by name, with a one-line error for an unknown one."
@@ -49,7 +50,9 @@ def prune(name:str,                # a key of CRITERIA
           scope:str='global',      # 'global' ranks all layers together, 'layer' each layer alone
           iterations:int|None=None, # rounds of iterative pruning; None: the criterion's default
           on_collapse:str='warn',  # a mask that empties a layer: 'warn' (LayerCollapse), 'error' or 'ignore'
+          exclude=(),              # layers kept dense: parameter or module names, module types, predicates (name, module) -> bool
+          min_density:float=0.0,   # every layer keeps at least this fraction of its weights (its highest scores)
           **options,               # passed to the criterion
          )->Mask:
-    "The mask of a criterion, by name, at a sparsity."
-    return criterion(name).prune(model, sparsity, data, seed, scope, iterations, on_collapse, **options)
+    "The mask of a criterion, by name, at a sparsity: of the weights not excluded, exactly floor(sparsity * n) are removed."
+    return criterion(name).prune(model, sparsity, data, seed, scope, iterations, on_collapse, exclude, min_density, **options)

@@ -13,9 +13,11 @@ from .config import Profile, named, say
 from .store import atomic, project_root
 
 # %% auto #0
-__all__ = ['COLLAPSE_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time',
-           't_quantile', 'run_flags', 'summarize', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars',
-           'markdown_table', 'accuracy_table']
+__all__ = ['CUT_MARK', 'EMPTIED_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'EFFECT', 'POWER', 'CELL_COLUMNS', 'CONCLUSION_TABLES',
+           'BASELINE_NAMES', 'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time', 't_quantile',
+           'run_flags', 'summarize', 'welch_power', 'welch_difference', 'top_methods', 'plot_accuracy', 'plot_layers',
+           'plot_bars', 'per_seed_tables', 'compare_cells', 'compare_reproductions', 'one_execution', 'markdown_table',
+           'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -65,24 +67,26 @@ def t_quantile(degrees:int, level:float=0.975)->float:
     from scipy.stats import t
     return float(t.ppf(level, degrees))
 
-COLLAPSE_MARK = ' †'   # ends a summary cell in which at least one seed's mask emptied a layer
-DIVERGED_MARK = ' ‡'   # ends a summary cell in which at least one seed's training diverged
+CUT_MARK = ' †'        # ends a summary cell in which at least one seed's mask left no path from input to output
+EMPTIED_MARK = ' §'    # ... in which a seed's mask emptied a layer while a shortcut kept the network connected
+DIVERGED_MARK = ' ‡'   # ... in which at least one seed's training diverged
 
 def run_flags(table:pd.DataFrame)->pd.DataFrame:
-    "Per run: `cut` (its mask emptied a layer) and `diverged` (its training did); False where the table does not record it."
+    "Per run: `cut` (no input-output path), `emptied` (a layer emptied, still connected), `diverged`; False where not recorded."
     flag = lambda column: table[column].fillna(0) > 0 if column in table else pd.Series(False, index=table.index)
-    return pd.DataFrame(dict(cut=flag('collapsed_layers'), diverged=flag('diverged_epoch')))
+    cut = table.reachable_outputs.eq(0) if 'reachable_outputs' in table else pd.Series(False, index=table.index)
+    return pd.DataFrame(dict(cut=cut, emptied=flag('collapsed_layers') & ~cut, diverged=flag('diverged_epoch')))
 
 def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     "Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells (%)."
     table = table.assign(**run_flags(table))
     stats = table.groupby(list(by), sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
                                                    seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
-                                                   best_acc_std=('best_acc', 'std'), collapsed_seeds=('cut', 'sum'),
-                                                   diverged_seeds=('diverged', 'sum')).reset_index()
+                                                   best_acc_std=('best_acc', 'std'), cut_seeds=('cut', 'sum'),
+                                                   emptied_seeds=('emptied', 'sum'), diverged_seeds=('diverged', 'sum')).reset_index()
     half = lambda s: s * stats.seeds.map(lambda n: t_quantile(n - 1) / math.sqrt(n) if n > 1 else math.nan)
-    mark = (stats.collapsed_seeds.map(lambda n: COLLAPSE_MARK if n > 0 else '')
-            + stats.diverged_seeds.map(lambda n: DIVERGED_MARK if n > 0 else ''))
+    flag = lambda column, sign: stats[column].map(lambda n: sign if n > 0 else '')
+    mark = flag('cut_seeds', CUT_MARK) + flag('emptied_seeds', EMPTIED_MARK) + flag('diverged_seeds', DIVERGED_MARK)
     cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}') + mark
     for k in ('last', 'best'):
         stats[f'{k}_acc_ci95'] = half(stats[f'{k}_acc_std'])
@@ -90,25 +94,51 @@ def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     return stats
 
 # %% ../nbs/12_report.ipynb #d40e91ef
-TOP_LEVEL = 0.05   # a method is marked unless Welch's t-test separates it from the column's best at this level
+TOP_LEVEL = 0.05   # a method is one of its column's top methods unless Welch's t-test separates it from the best at this level...
+EFFECT = 0.05      # ... and the test could have separated a gap of this much accuracy (5 points)...
+POWER = 0.8        # ... with at least this probability
+
+def welch_power(std_a:float, n_a:int, std_b:float, n_b:int, effect:float=EFFECT, level:float=TOP_LEVEL)->float:
+    "The probability that Welch's two-sided t-test at `level` separates two means `effect` apart, given these spreads and seeds."
+    from scipy.stats import nct, t
+    a, b = std_a ** 2 / n_a, std_b ** 2 / n_b
+    if a + b == 0: return 1.0
+    df = (a + b) ** 2 / (a ** 2 / (n_a - 1) + b ** 2 / (n_b - 1))
+    critical, shift = t.ppf(1 - level / 2, df), effect / math.sqrt(a + b)
+    return float(nct.sf(critical, df, shift) + nct.cdf(-critical, df, shift))
+
+# %% ../nbs/12_report.ipynb #0a5895ef
+def welch_difference(a, b, level:float=0.95)->dict:
+    "mean(a) - mean(b) with the half-width of its Welch confidence interval and the test's p-value (NaN below 2 values each)."
+    from scipy.stats import t, ttest_ind
+    a, b = pd.Series(a, dtype=float).dropna(), pd.Series(b, dtype=float).dropna()
+    out = dict(difference=a.mean() - b.mean(), half_width=math.nan, p=math.nan, n_a=len(a), n_b=len(b))
+    if len(a) < 2 or len(b) < 2: return out
+    va, vb = a.var() / len(a), b.var() / len(b)
+    if va + vb == 0: return dict(out, half_width=0.0, p=1.0 if out['difference'] == 0 else 0.0)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return dict(out, half_width=float(t.ppf((1 + level) / 2, df) * math.sqrt(va + vb)), p=float(ttest_ind(a, b, equal_var=False).pvalue))
 
 def top_methods(summary:pd.DataFrame,  # a summary (see summarize): one row per method and column
                 within:list,           # the columns that make a column of the table (e.g. ['sparsity'])
                 accuracy:str='last',   # 'last' or 'best': which epoch's accuracy is compared
                )->pd.Series:
-    "Per row: whether it has its column's best mean or is not significantly different from it (Welch's t-test)."
+    "Per row: 'best' (its column's best mean), 'tied' (not separable from it, with power), 'low power' (not separable, without), or ''."
     from scipy.stats import ttest_ind_from_stats
-    mean, std = summary[f'{accuracy}_acc_mean'], summary[f'{accuracy}_acc_std'].fillna(0)
-    top = pd.Series(False, index=summary.index)
+    mean, std, seeds = summary[f'{accuracy}_acc_mean'], summary[f'{accuracy}_acc_std'].fillna(0), summary.seeds
+    top = pd.Series('', index=summary.index, dtype=object)
     for _, group in summary.groupby(list(within), sort=False):
         best = mean[group.index].idxmax()
-        top[best] = len(group) > 1
-        if len(group) < 2 or summary.seeds[best] < 2: continue
+        if len(group) < 2: continue
+        top[best] = 'best'
+        if seeds[best] < 2: continue
         for i in group.index.drop(best):
-            if summary.seeds[i] < 2: continue
-            if std[i] == 0 and std[best] == 0: top[i] = mean[i] == mean[best]; continue
-            p = ttest_ind_from_stats(mean[best], std[best], summary.seeds[best], mean[i], std[i], summary.seeds[i], equal_var=False).pvalue
-            top[i] = bool(p >= TOP_LEVEL)
+            if seeds[i] < 2: continue
+            if std[i] == 0 and std[best] == 0:
+                top[i] = 'tied' if mean[i] == mean[best] else ''
+                continue
+            p = ttest_ind_from_stats(mean[best], std[best], seeds[best], mean[i], std[i], seeds[i], equal_var=False).pvalue
+            if p >= TOP_LEVEL: top[i] = 'tied' if welch_power(std[best], seeds[best], std[i], seeds[i]) >= POWER else 'low power'
     return top
 
 # %% ../nbs/12_report.ipynb #c0c87d61
@@ -155,6 +185,120 @@ def plot_bars(table:pd.DataFrame,    # one row per run: variant, last_acc
     if references: ax.legend(fontsize=8, loc='lower right')
     return fig
 
+# %% ../nbs/12_report.ipynb #32ee2661
+CELL_COLUMNS = ('ablation', 'variant', 'target', 'axis', 'step', 'part', 'precision', 'profile', 'method', 'check', 'budget',
+                'sparsity')  # what names a cell of a per-seed table, where the table has the column
+CONCLUSION_TABLES = ('source', 'transfer-architecture', 'transfer-dataset')  # the tables whose conclusions the README states
+
+def per_seed_tables(folder:str|Path, profile:str='cpu')->dict:
+    "The per-seed tables a reproduction wrote into a figures folder at `profile` (runs the store recorded), by name."
+    tables = {}
+    for path in sorted(Path(folder).glob(f'*-{profile}.csv')):
+        table = pd.read_csv(path)
+        if {'method', 'seed', 'last_acc', 'key'} <= set(table.columns): tables[path.name[:-len(f'-{profile}.csv')]] = table
+    return tables
+
+def _holm(p:pd.Series, level:float)->pd.Series:
+    "Which p-values Holm's step-down procedure rejects at family-wise `level` (NaN: not tested, not rejected)."
+    tested = p.dropna().sort_values()
+    rejected, m = pd.Series(False, index=p.index), len(tested)
+    for i, (index, value) in enumerate(tested.items()):
+        if value > level / (m - i): break
+        rejected[index] = True
+    return rejected
+
+def compare_cells(rerun:pd.DataFrame, committed:pd.DataFrame, table:str='')->pd.DataFrame:
+    "Per cell found in both: seeds, means and 95 % half-widths of each side, their difference and Welch's p."
+    by = [c for c in CELL_COLUMNS if c in committed.columns and c in rerun.columns]
+    sides = {name: {k: g.last_acc for k, g in t.groupby(by, dropna=False, sort=False)} for name, t in (('rerun', rerun), ('committed', committed))}
+    rows = []
+    for cell, values in sides['committed'].items():
+        if cell not in sides['rerun']: continue
+        ours, theirs = sides['rerun'][cell], values
+        d = welch_difference(ours, theirs)
+        half = lambda v: t_quantile(len(v) - 1) * v.std() / math.sqrt(len(v)) if len(v) > 1 else math.nan
+        rows.append(dict(table=table, **dict(zip(by, cell if isinstance(cell, tuple) else (cell,))), seeds=len(theirs),
+                         committed=theirs.mean(), committed_ci=half(theirs), rerun=ours.mean(), rerun_ci=half(ours),
+                         difference=d['difference'], p=d['p']))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/12_report.ipynb #3c78455c
+def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
+    "Per column of the README's tables: whether each side's best method is among the other's top methods, and AutoS's standing."
+    rows = []
+    for name in CONCLUSION_TABLES:
+        if name not in rerun or name not in committed: continue
+        tops = {}
+        for side, table in (('rerun', rerun[name]), ('committed', committed[name])):
+            runs = table[(table.method != 'dense') & table.key.notna()]
+            summary = summarize(runs)
+            tops[side] = summary.assign(top=top_methods(summary, ['sparsity']).values)
+        for sparsity, ours in tops['rerun'].groupby('sparsity'):
+            theirs = tops['committed'][tops['committed'].sparsity == sparsity]
+            if not len(theirs): continue
+            best = lambda s: s.loc[s.top == 'best', 'method'].tolist()
+            contenders = lambda s: set(s.loc[s.top != '', 'method'])
+            rows.append(dict(table=name, sparsity=sparsity, conclusion='best method', committed=', '.join(best(theirs)),
+                             rerun=', '.join(best(ours)),
+                             holds=set(best(theirs)) <= contenders(ours) and set(best(ours)) <= contenders(theirs)))
+            standing = []
+            for side, frame in (('committed', committed[name]), ('rerun', rerun[name])):
+                cell = frame[(frame.sparsity == sparsity) & frame.key.notna()]
+                means = cell[cell.method.isin(BASELINE_NAMES)].groupby('method').last_acc.mean()
+                if 'autos' not in set(cell.method) or not len(means): standing.append(None); continue
+                d = welch_difference(cell[cell.method == 'autos'].last_acc, cell[cell.method == means.idxmax()].last_acc)
+                standing.append('below the best baseline' if d['p'] < TOP_LEVEL and d['difference'] < 0 else
+                                'above the best baseline' if d['p'] < TOP_LEVEL else 'not separated from the best baseline')
+            if None not in standing:
+                rows.append(dict(table=name, sparsity=sparsity, conclusion="AutoS against the best baseline", committed=standing[0],
+                                 rerun=standing[1], holds=standing[0] == standing[1]))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/12_report.ipynb #e60cdce9
+BASELINE_NAMES = ('random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb')  # the PaI baselines a learned criterion is held against
+
+def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
+                          committed:str|Path,  # the committed figures folder (figures/)
+                          profile:str='cpu',
+                          level:float=0.05,    # the family-wise level of Holm's correction over the cells
+                         )->dict:
+    "A rerun's per-seed tables against the committed ones: every cell, every conclusion, and a verdict."
+    ours, theirs = per_seed_tables(rerun, profile), per_seed_tables(committed, profile)
+    if not theirs: raise FileNotFoundError(f"no per-seed tables of profile {profile!r} in {committed}")
+    shared = [n for n in theirs if n in ours]
+    if not shared: raise FileNotFoundError(f"{rerun} holds none of the per-seed tables of {committed} (profile {profile!r})")
+    cells = pd.concat([compare_cells(ours[n], theirs[n], n) for n in shared], ignore_index=True)
+    cells['tested'] = cells.p.notna()
+    cells['disagrees'] = _holm(cells.p, level)
+    conclusions = _conclusions(ours, theirs)
+    tested, raw = int(cells.tested.sum()), int((cells.p < 0.05).sum())
+    executions = {side: sorted({label for t in tables.values() for label in _execution_labels(t)}) for side, tables in (('rerun', ours), ('committed', theirs))}
+    failed = conclusions[~conclusions.holds] if len(conclusions) else conclusions
+    lines = [f"{tested - int(cells.disagrees.sum())} of {tested} cells agree (Holm, family-wise {level}); {raw} differ at p < 0.05 alone, "
+             f"{0.05 * tested:.1f} expected by chance; {len(cells) - tested} cells have one seed on a side and are not tested",
+             f"{len(conclusions) - len(failed)} of {len(conclusions)} conclusions hold"]
+    lines += [f"differs: {r.table} {', '.join(f'{c}={getattr(r, c)}' for c in CELL_COLUMNS if c in cells and pd.notna(getattr(r, c)))}: "
+              f"{100 * r.rerun:.2f} against {100 * r.committed:.2f} (p = {r.p:.2g})" for r in cells[cells.disagrees].itertuples()]
+    lines += [f"does not hold: {r.table} at {r.sparsity:.1%}: {r.conclusion}: committed {r.committed}, rerun {r.rerun}" for r in failed.itertuples()]
+    lines += [f"{side}: {', '.join(labels)}" for side, labels in executions.items()]
+    return dict(cells=cells, conclusions=conclusions, agree=not cells.disagrees.any() and not len(failed), summary='\n'.join(lines))
+
+# %% ../nbs/12_report.ipynb #841dfaa0
+def one_execution(folder:str|Path|None=None, profile:str='cpu')->str:
+    "The one execution every per-seed table of a figures folder was computed on; an error naming them if the tables mix several."
+    labels = sorted({label for table in per_seed_tables(figures_dir(folder), profile).values() for label in _execution_labels(table)})
+    if len(labels) != 1: raise ValueError(f"the tables of profile {profile!r} mix {len(labels)} executions, {labels}: "
+                                          f"recompute them on one machine (`make reproduce` from an empty results folder)")
+    return labels[0]
+
+def _execution_labels(table:pd.DataFrame)->list:
+    "The executions a table's runs computed on, as `device, kernels` (the machine; a run's precision is part of what it is)."
+    columns = ['provenance.device', 'provenance.kernels']
+    if columns[0] not in table.columns: return []
+    present = [c for c in columns if c in table.columns]
+    rows = table[present].dropna(subset=columns[:1]).drop_duplicates()
+    return [', '.join(str(v) for v in row if pd.notna(v)) for row in rows.itertuples(index=False)]
+
 # %% ../nbs/12_report.ipynb #662ed779
 def markdown_table(df:pd.DataFrame)->str:
     "A DataFrame as a Markdown table (its index as the first column)."
@@ -167,7 +311,7 @@ def accuracy_table(summary:pd.DataFrame|str|Path, # a summary (see summarize) or
                    methods:list|None=None,          # the rows, in order (default: every method, as in the summary)
                    sparsities:list|None=None,       # the sparsities shown (default: all)
                    by:str|None=None,                # a column that splits the sparsities (e.g. 'target')
-                   mark:bool=True,                  # bold each column's top methods (see top_methods), for accuracy cells
+                   mark:bool=True,                  # bold each column's top methods, italics for low-power ties (see top_methods)
                   )->str:
     "Methods by sparsity (within `by`), one cell per pair, as a Markdown table; sparsity 0 is the column 'dense'."
     summary = pd.read_csv(summary) if isinstance(summary, (str, Path)) else summary
@@ -178,8 +322,9 @@ def accuracy_table(summary:pd.DataFrame|str|Path, # a summary (see summarize) or
     if by is not None: column = summary[by].astype(str) + ' ' + column
     summary, accuracy = summary.assign(column=column), cell.split('_')[0]
     if mark and accuracy in ('last', 'best'):
-        top = top_methods(summary, ['column'], accuracy)
-        summary = summary.assign(**{cell: summary[cell].where(~top, '**' + summary[cell].astype(str) + '**')})
+        top, text = top_methods(summary, ['column'], accuracy), summary[cell].astype(str)
+        text = text.where(~top.isin(['best', 'tied']), '**' + text + '**').where(top != 'low power', '*' + text + '*')
+        summary = summary.assign(**{cell: text})
     pivot = summary.pivot(index='method', columns='column', values=cell)
     pivot = pivot.loc[[m for m in (methods or dict.fromkeys(summary.method)) if m in pivot.index], list(dict.fromkeys(column))]
     return markdown_table(pivot.rename_axis('method').rename_axis(None, axis=1))

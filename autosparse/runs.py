@@ -6,24 +6,29 @@
 from __future__ import annotations
 import functools, time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import (MAX_SEED, DensityConfig, Execution, IRPConfig, Profile, ScorerConfig, check_choice, check_int,
-                               check_seed, default_device, describe as describe_config, get_profile, is_main_process, key_of,
+                               check_seed, default_device, describe, get_profile, is_main_process, key_of,
                                provenance, say)
-from .data import Data
-from .masks import check_sparsity, saved_or_computed_mask, shuffle_within_layers
+from .data import Data, balanced_test
+from .density import BUDGETS, budget_options
+from .autos import train_scorer
+from .irp import IRPRun, learn_ticket, run_irp
+from .masks import check_sparsity, reachable_outputs, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
 from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint, run_identity,
                                  run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'PaIRun', 'learn', 'checked_data', 'finished_line', 'train_pai', 'run_pai',
-           'GridError', 'describe', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'LEARNERS', 'PaIRun', 'learn', 'budget_irp', 'checked_data', 'finished_line',
+           'train_pai', 'run_pai', 'GridError', 'run_line', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid',
+           'grid_threads', 'learn_all']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -31,6 +36,7 @@ CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2
 REINIT_SEED = 10_000                     # a re-initialized run trains from the initialization of seed + REINIT_SEED
 
 # %% ../nbs/11_runs.ipynb #92a924cb
+# one cell: a class reads whole: a run's configuration, its checks and its key
 @dataclass(frozen=True)
 class PaIRun:
     "One network pruned at initialization and trained."
@@ -38,13 +44,17 @@ class PaIRun:
     criterion:str='random'  # a key of autosparse.registry.CRITERIA; ignored at sparsity 0
     sparsity:float=0.0      # fraction of prunable weights removed before training; 0 is the dense network
     seed:int=0              # initialization, scoring and data order
-    scorer:ScorerConfig|DensityConfig|None=None # a learned criterion's configuration; None: learned from this profile's IRP run at seed 0
+    scorer:ScorerConfig|DensityConfig|IRPConfig|None=None # a learned criterion's configuration; None: learned from this profile's IRP run at seed 0
     check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
+    budget:str='criterion'  # how the kept weights split among the layers: the criterion's own split, or one of BUDGETS (09_density)
 
     def __post_init__(self):
         if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
         learned = criterion(self.criterion).learned
-        check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS)
+        check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS); check_choice('budget', self.budget, BUDGETS)
+        if isinstance(self.sparsity, Fraction): object.__setattr__(self, 'sparsity', float(self.sparsity))  # an IRP round's: a number in the key
+        if self.budget not in ('criterion', 'ends-dense') and criterion(self.criterion).iterations > 1:
+            raise ValueError(f"budget {self.budget!r} fixes a one-shot mask's layer counts; {self.criterion!r} prunes in rounds")
         check_seed(self.seed)
         if self.check == 'reinit': check_int('seed', self.seed, 0, MAX_SEED - REINIT_SEED)  # its re-initialization's seed is seed + REINIT_SEED
         if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
@@ -74,6 +84,12 @@ def learn(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
     "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
     return CRITERIA[run.criterion].learner(run.scorer, results, progress) if run.learns else None
 
+def budget_irp(run:PaIRun)->IRPConfig|None:
+    "The IRP run whose layer densities a run with budget='irp' keeps: the one its criterion learns from, else the profile's at seed 0."
+    if run.budget != 'irp': return None
+    if isinstance(run.scorer, IRPConfig): return run.scorer
+    return run.scorer.irp if run.learns else IRPConfig(run.profile)
+
 def checked_data(profile:Profile, data:Data|None=None)->Data:
     "The profile's data set, or `data` after checking that it is that data set (the run's key says which data it trains on)."
     if data is None: return load_profile_data(profile)
@@ -86,10 +102,12 @@ def finished_line(record:dict)->str:
     "The line a finished run says: what it is, its test accuracy and its time (in the process that stores it, on any backend)."
     seconds = record['provenance']['seconds']
     said = '' if record['diverged_epoch'] is None else f" (training diverged in epoch {record['diverged_epoch']})"
+    if not record.get('trained', True): said = " (not trained: its mask cuts every input-output path, a constant prediction)"
     return (f"{record['profile']}: {record['method']} at {record['sparsity']:.1%}, seed {record['seed']}: test accuracy "
             f"{record['last_acc']:.4f}{said} (scored in {seconds.get('scoring', 0):.0f} s, trained in {seconds['training']:.0f} s)")
 
 # %% ../nbs/11_runs.ipynb #59fc0b08
+# one cell: a PaI run read top to bottom: its mask, whether it connects, its training, its record
 def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
               results:str|Path|Store|None=None, progress:bool=True,
@@ -101,24 +119,30 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
     if learned is None and is_main_process(): learned = learn(run, store, progress)  # under torchrun, rank 0 prunes
     def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
         t0 = time.perf_counter()
-        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **({} if learned is None else dict(scorer=learned)))
+        budgets = budget_options(run.budget, model, run.sparsity, budget_irp(run), store)
+        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets, **({} if learned is None else dict(scorer=learned)))
         mask = shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
         add_seconds(folder, 'scoring', time.perf_counter() - t0)
         return mask
     mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model, store) if run.sparsity > 0 else None
+    reachable = reachable_outputs(model, mask, d.input_shape) if mask else d.num_classes
     if run.check == 'reinit': model = build_profile_model(run.profile, d, run.seed + REINIT_SEED)
-    diverged = None
-    try: result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
-                        progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
-    except TrainingDiverged as e:  # the recipe cannot train this mask: an outcome of the method, scored as the network stands
-        diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]  # non-finite outputs all predict the first class
-        result = TrainResult(acc, acc, e.epoch, e.history)
+    diverged, constant = None, reachable == 0 and balanced_test(d)
+    if constant:  # no input reaches the output: one class for every test image, 1/C of a balanced test split, trained or not
+        result = TrainResult(1 / d.num_classes, 1 / d.num_classes, 0, [])
+    else:
+        try: result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
+                            progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+        except TrainingDiverged as e:  # the recipe cannot train this mask: an outcome of the method, scored as the network stands
+            diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]  # non-finite outputs all predict the first class
+            result = TrainResult(acc, acc, e.epoch, e.history)
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
     where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
     record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
                   check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
                   best_epoch=result.best_epoch, diverged_epoch=diverged, collapsed_layers=int(report.collapsed.sum()),
+                  reachable_outputs=reachable, trained=not constant,
                   min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
                   scorer=run_key(run.scorer) if run.learns else None, details=mask.details if mask else {},
                   provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
@@ -143,11 +167,11 @@ class GridError(RuntimeError):
     "Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, key, exception) triples."
     def __init__(self, failures:list, total:int):
         self.failures = failures
-        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {describe(r, k)}: {e!r}" for r, k, e in failures))
+        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {run_line(r, k)}: {e!r}" for r, k, e in failures))
 
-def describe(run:PaIRun, key:str|None=None)->str:
+def run_line(run:PaIRun, key:str|None=None)->str:
     "A run on one line: its configuration and its key."
-    return f"{describe_config(run.keyed(), always=('criterion',) if run.sparsity > 0 else ())} (key {key or run.key()})"
+    return f"{describe(run.keyed(), always=('criterion',) if run.sparsity > 0 else ())} (key {key or run.key()})"
 
 # %% ../nbs/11_runs.ipynb #6ff951b2
 def grid_execution(backend:str='local', cpus_per_run:int=1)->Execution:
@@ -182,7 +206,7 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
     return store.records(keys)
 
 def _report(run:PaIRun, key:str, error:Exception):
-    say(f"failed: {describe(run, key)}: {error!r}")
+    say(f"failed: {run_line(run, key)}: {error!r}")
 
 def _run_local(pending:list, store:Store, progress:bool)->list:
     "The runs (with their identities) one after another in this process; the failures."
@@ -242,6 +266,7 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
         if needs(run) and needs(run) not in learned:
             try: learned[needs(run)] = ray.put(learn(run, store, progress))
             except Exception as e: learned[needs(run)] = e
+    for irp in dict.fromkeys(budget_irp(run) for run, _ in pending if run.budget == 'irp'): run_irp(irp, results=store, progress=progress)
     for run, described in pending:
         if isinstance(learned.get(needs(run)), Exception):
             failures.append((run, key_of(described), learned[needs(run)])); _report(run, key_of(described), learned[needs(run)])
@@ -261,3 +286,56 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
             store.put(key, 'pai', described, dict(record, key=key, scorer=needs(run)), history, layers); bar.update()  # the key it was learned under here
             if progress: say(finished_line(record))  # the task's own line stays in its worker
     return failures
+
+# %% ../nbs/11_runs.ipynb #6854c6a8
+def grid_threads(backend:str='local', cpus_per_run:int=1)->int:
+    "On Ray, this process computes on a task's thread count, so that what it learns is keyed as the tasks' runs are; its threads."
+    check_choice('backend', backend, BACKENDS); check_int('cpus_per_run', cpus_per_run, 1)
+    if backend == 'ray':
+        import torch
+        torch.set_num_threads(cpus_per_run)
+    return Execution.here().threads
+
+# %% ../nbs/11_runs.ipynb #033c0475
+LEARNERS = {IRPConfig: learn_ticket, ScorerConfig: train_scorer}  # what `learn_all` runs for each kind of configuration
+
+def _learned(config, store:Store)->bool:
+    "Whether the store holds a finished run of `config` (an IRP run's last round, a scorer's record)."
+    key = key_of(run_identity(config))
+    return store.get(f"{key}-round-{config.num_rounds - 1:02d}" if isinstance(config, IRPConfig) else key) is not None
+
+def _learn_task(config, results:str, threads:int):
+    "A Ray task: one IRP run or scorer, written to the store as it goes (an IRP run round by round)."
+    import torch
+    torch.set_num_threads(threads)
+    LEARNERS[type(config)](config, results, False)
+
+# %% ../nbs/11_runs.ipynb #45e81f76
+def learn_all(configs:list,              # IRPConfig or ScorerConfig of each run
+              results:str|Path|Store|None=None, progress:bool=True,
+              backend:str='local',       # 'local': one after another here; 'ray': Ray tasks, side by side
+              address:str|None=None,     # Ray: the cluster to join (None: $RAY_ADDRESS or a local Ray)
+              cpus_per_run:int=1,        # Ray: CPUs (and torch threads) per run
+             )->list:
+    "What learned criteria learn from (IRP runs, AutoS scorers), each computed (side by side on Ray) or read back, in order."
+    check_choice('backend', backend, BACKENDS)
+    if unknown := [c for c in configs if type(c) not in LEARNERS]: raise ValueError(f"learn_all runs IRPConfig and ScorerConfig; got {unknown[0]!r}")
+    store = Store.at(results)
+    pending = [c for c in dict.fromkeys(configs) if not _learned(c, store)]
+    if backend == 'ray' and pending:
+        if Execution.here().threads != cpus_per_run:
+            raise ValueError(f"runs on Ray compute on {cpus_per_run} thread(s), this process on {Execution.here().threads}: "
+                             f"call grid_threads('ray', {cpus_per_run}) first, so that this process finds them")
+        ray = _ray(address)
+        task = ray.remote(_learn_task).options(num_cpus=cpus_per_run, max_retries=0)
+        started = {task.remote(c, str(store.root.resolve()), cpus_per_run): c for c in pending}
+        if progress: say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other {len(pending)} on Ray")
+        waiting, failures = list(started), []
+        while waiting:
+            [done], waiting = ray.wait(waiting, num_returns=1)
+            try: ray.get(done)
+            except Exception as e: failures.append(f"{describe(started[done])}: {getattr(e, 'cause', None) or e!r}")
+            else:
+                if progress: say(f"learned: {describe(started[done])}")
+        if failures: raise RuntimeError(f"{len(failures)} of {len(pending)} runs failed:\n  " + '\n  '.join(failures))
+    return [LEARNERS[type(c)](c, store, progress) for c in configs]

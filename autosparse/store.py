@@ -10,17 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-import autosparse
-from .config import ConfigError, config_dict, is_main_process, key_of
+from .config import ConfigError, package_folder, config_dict, is_main_process, key_of, say
 
 # %% auto #0
-__all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'say', 'ReadOnlyResults', 'ArtifactLedger', 'Store',
-           'run_lock', 'write_config', 'run_once', 'add_seconds', 'seconds_spent']
+__all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'ReadOnlyResults', 'ArtifactLedger', 'Store', 'run_lock',
+           'write_config', 'run_once', 'add_seconds', 'seconds_spent']
 
 # %% ../nbs/01_store.ipynb #e5cf4fe4
 def project_root()->Path:
     "The checkout the library runs from (the folder above the package that holds settings.ini), else the working directory."
-    top = Path(autosparse.__file__).resolve().parents[1]
+    top = package_folder().parent
     return top if (top/'settings.ini').exists() else Path.cwd()
 
 def results_root(root:str|Path|None=None)->Path:
@@ -57,10 +56,6 @@ CREATE TABLE IF NOT EXISTS layers (key TEXT NOT NULL, position INTEGER NOT NULL,
                                    weights INTEGER NOT NULL, kept INTEGER NOT NULL, PRIMARY KEY (key, position));
 CREATE TABLE IF NOT EXISTS artifacts (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, kept INTEGER);
 """
-
-def say(message:str):
-    "Tell the user something about their results, in one line."
-    print(f"autosparse: {message}", flush=True)
 
 class ReadOnlyResults(RuntimeError):
     "A run is missing from a results root this process cannot write."

@@ -1,6 +1,10 @@
 "The benchmark scripts run (at a tiny size) and print their ratios; the speed goals are read off their output, not asserted."
 import subprocess, sys
+import pandas as pd, torch
 from pathlib import Path
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make check` does not
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,3 +54,20 @@ def test_command_times_benchmark_times_a_command(tmp_path):
     finally:  # the committed measurements stay as they were
         if before is None: out.unlink(missing_ok=True)
         else: out.write_text(before)
+
+
+def test_efficiency_benchmark_prints_its_ratios(tmp_path):
+    result = subprocess.run([sys.executable, 'benchmarks/efficiency.py', '--steps', '2', '--size', '128', '--no-reproduction',
+                             '--out', str(tmp_path/'efficiency.csv')],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "the cpu profile's step: " in result.stdout and 'efficiency (step / peak)' in result.stdout
+    written = pd.read_csv(tmp_path/'efficiency.csv')
+    assert len(written) == len({1, torch.get_num_threads()}) and written.efficiency.between(0, 1).all()
+
+
+def test_sparse_speed_benchmark_prints_its_ratios(tmp_path):
+    result = subprocess.run([sys.executable, 'benchmarks/sparse_speed.py', '--side', '16', '--batch', '2', '--repeats', '1',
+                             '--criterion', 'magnitude', '--out', str(tmp_path/'speed.csv')], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for measure in ['masked / dense latency', 'sparse / dense size', 'CSR speed-up']: assert measure in result.stdout

@@ -9,6 +9,8 @@ import pytest
 
 from autosparse.store import sha256
 
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make check` does not
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ['grid', '--profile', 'smoke', '--criteria', 'magnitude', 'snip', 'autos', '--sparsities', '0.9']  # learns IRP and a scorer

@@ -31,6 +31,14 @@ def test_modules_import_only_from_lower_numbers():
     assert sorted(number.values()) == list(range(len(number))), f"notebook numbers {sorted(number.values())} have gaps or repeats"
 
 
+def test_no_module_imports_the_package_itself():
+    "`import autosparse` loads the front door, which imports every module: from a lower floor it climbs over the whole house."
+    climbing = [f'{p.name}: {line.strip()}' for p in sorted((ROOT/'autosparse').glob('*.py')) if p.stem not in ('__init__', '_modidx')
+                for line in p.read_text().splitlines()
+                if re.match(r'\s*import autosparse\s*(#.*)?$', line) or re.search(r"import_module\(['\"]autosparse['\"]\)", line)]
+    assert not climbing, climbing
+
+
 def exported_cells():
     for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
         for i, cell in enumerate(json.loads(nb.read_text())['cells']):
@@ -50,8 +58,9 @@ def test_the_method_is_written_here_not_cited():
 
 
 def test_every_reproduction_notebook_is_run_by_reproduce():
-    from autosparse.cli import REPRODUCTION
-    papermill = {p.stem for p in (ROOT/'nbs').glob('*.ipynb') if not re.match(r'\d\d_|index|explore$', p.stem)}  # explore: tests/test_browser.py
+    from autosparse.cli import PAGES, REPRODUCTION
+    others = {*PAGES, 'explore'}   # the pages read the committed CSVs (`autosparse publish`); explore: tests/test_browser.py
+    papermill = {p.stem for p in (ROOT/'nbs').glob('*.ipynb') if not re.match(r'\d\d_', p.stem) and p.stem not in others}
     assert papermill == {name for name, _ in REPRODUCTION}
 
 
