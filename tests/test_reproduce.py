@@ -3,18 +3,23 @@ import os, re, subprocess, sys
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from autosparse.cli import REPRODUCTION, WHOLE_RUN
 from autosparse.masks import count_to_remove
 from autosparse.registry import CRITERIA
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make check` does not
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTOSPARSE = Path(sys.executable).parent / 'autosparse'
 
 
-def autosparse(*args):
-    env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}  # under pytest a kernel keeps its output from its terminal
-    return subprocess.run([str(AUTOSPARSE), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)  # > 5x a cold smoke run (606 s on 2 cores)
+def autosparse(*args, env:dict|None=None):
+    environment = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}  # under pytest a kernel keeps its output from its terminal
+    return subprocess.run([str(AUTOSPARSE), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=3600,
+                          env={**environment, **(env or {})})  # > 5x a cold smoke run (606 s on 2 cores)
 
 
 def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
@@ -35,7 +40,7 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     sanity = pd.read_csv(figures/'sanity-checks-0.98-smoke.csv')
     assert set(sanity.check) == {'none', 'shuffle', 'reinit'} and set(sanity.method) == {'snip', 'synflow', 'npb', 'autos'}
     yours = pd.read_csv(figures/'your-model-prune-smoke.csv')
-    assert set(yours[yours.network == 'ShortcutNet'].criterion) == set(CRITERIA) - {'irp-layers+autos'}  # every criterion
+    assert set(yours[yours.network == 'ShortcutNet'].criterion) == set(CRITERIA) - {'irp-layers+autos', 'irp-ticket'}  # every criterion a network IRP never ran on can use
     assert (yours.weights - yours.kept == [count_to_remove(n, 0.9) for n in yours.weights]).all()
     assert (pd.read_csv(figures/'your-model-trained-smoke.csv').last_acc > 0).all()
     assert len(pd.read_csv(figures/'your-model-learned-smoke.csv')) == 2  # AutoS and the densities learned on ShortcutNet
@@ -74,6 +79,21 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert cold.computed.sum() > 0 and (cold.seconds > 0).all() and not cold.skipped.any()
     assert warm.skipped.all() and (warm.computed == 0).all()
     assert again.notebook.tolist() == ['source-smoke'] and not again.skipped.any() and (again.computed == 0).all()
+
+    # a rerun on another thread count: other keys (the thread count is in them), other per-seed numbers, the same cells
+    rerun = ['--runs', tmp_path/'rerun-runs', '--results', tmp_path/'rerun-results', '--figures', tmp_path/'rerun']
+    threads = '2' if torch.get_num_threads() == 1 else '1'
+    other = autosparse('reproduce', '--profile', 'smoke', *rerun, '--only', 'source', env=dict(OMP_NUM_THREADS=threads))
+    assert other.returncode == 0, other.stderr[-3000:]
+    assert set(pd.read_csv(tmp_path/'rerun'/'source-smoke.csv').key.dropna()).isdisjoint(set(source.key.dropna()))
+    verdict = autosparse('compare', tmp_path/'rerun', '--against', figures, '--profile', 'smoke')
+    assert verdict.returncode in (0, 1), verdict.stderr[-3000:]   # its verdict on a real rerun is what it is; what it says is checked
+    cells = pd.read_csv(tmp_path/'rerun'/'compare-cells-smoke.csv')
+    assert len(cells) == source.groupby(['method', 'sparsity', 'check'], dropna=False).ngroups   # every cell of the source table
+    assert re.search(r'\d+ of \d+ cells agree .* \d+ cells have one seed on a side and are not tested', verdict.stdout)
+    assert ('reproduces' if verdict.returncode == 0 else 'does not reproduce') in verdict.stdout
+    itself = autosparse('compare', figures, '--against', figures, '--profile', 'smoke')   # a table set against itself agrees
+    assert itself.returncode == 0 and 'the rerun reproduces' in itself.stdout, itself.stdout[-2000:]
 
 
 def test_unknown_profile_is_a_one_line_error():
