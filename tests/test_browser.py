@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make check` does not
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT/'build'/'test-artifacts'   # the screenshots, kept after the test (build/ is not committed)
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync',
