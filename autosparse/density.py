@@ -16,8 +16,7 @@ from torch import nn
 from .autos import PRETRAINED_SCORER, Scorer, layer_rank, load_scorer, pretrained_path, save_scorer, train_scorer
 from .config import (WITHIN, DensityConfig, IRPConfig, Profile, ScorerConfig, check_choice, config_dict,
                                config_from_dict, get_profile, get_reproduction, key_of)
-from .criteria import (Criterion, erk_densities, magnitude_scores, random_scores, snip_scores, synflow_scores,
-                                 takes_input_shape)
+from .criteria import BASELINES, Criterion, erk_densities, snip_scores, synflow_scores, takes_input_shape
 from .data import Data
 from .irp import run_irp
 from .masks import budget_counts, count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
@@ -25,12 +24,11 @@ from .store import Store, atomic, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_SCORES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA', 'BUDGETS',
-           'PRETRAINED_DENSITY', 'PRETRAINED_LEARNED', 'SHIPPED_RULES', 'layer_descriptors', 'logit', 'fit_ridge',
-           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features',
-           'linear_score', 'fit_within', 'layer_density_scores', 'density_criterion', 'budget_options',
-           'save_layer_density', 'load_layer_density', 'pretrained_density', 'irp_to', 'pooled_density',
-           'shipped_configs', 'ship_pretrained', 'pretrained_card']
+__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA', 'BUDGETS', 'PRETRAINED_DENSITY',
+           'PRETRAINED_LEARNED', 'SHIPPED_RULES', 'layer_descriptors', 'logit', 'fit_ridge', 'match_budget',
+           'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features', 'linear_score', 'fit_within',
+           'layer_density_scores', 'density_criterion', 'budget_options', 'save_layer_density', 'load_layer_density',
+           'pretrained_density', 'irp_to', 'pooled_density', 'shipped_configs', 'ship_pretrained', 'pretrained_card']
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -146,7 +144,7 @@ class LayerDensity:
             scores = unflatten_layers(linear_score(ranks, self.within_coef[1:]), shapes)
             weights = prunable_parameters(model)  # a weight an earlier round pruned (zero) ranks last
             return {n: s.masked_fill(weights[n].detach().cpu() == 0, -math.inf) for n, s in scores.items()}
-        rule = WITHIN_SCORES[self.config.within]
+        rule = next(c for c in BASELINES if c.name == self.config.within).scores  # a fixed rule: the baseline's scores
         return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,
@@ -158,8 +156,6 @@ class LayerDensity:
 def _clamped(rows:pd.DataFrame)->np.ndarray:
     "A layer's densities kept off 0 and 1 by half a weight, so that their logits are finite."
     return np.clip(rows.density.to_numpy(), 0.5 / rows.weights.to_numpy(), 1 - 0.5 / rows.weights.to_numpy())
-
-WITHIN_SCORES = {'magnitude': magnitude_scores, 'random': random_scores, 'snip': snip_scores, 'synflow': synflow_scores}  # the fixed rules
 
 # %% ../nbs/09_density.ipynb #b4435764
 def fit_layer_density(config:DensityConfig,
@@ -260,15 +256,16 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
     return scorer(model, data, seed, sparsity, progress, input_shape)
 
 def density_criterion(rule:str,       # one of WITHIN: how it picks the weights inside a layer
-                      iterations:int=1, # rounds it prunes in, rescoring the masked network each round
+                      iterations:int|None=None, # rounds it prunes in, rescoring the masked network each round; None: the rule's own
                       suffix:str='',    # after the rule in its name, for a second criterion of one rule
                      )->Criterion:
-    "The learned-density criterion that picks weights inside a layer by `rule`."
+    "The learned-density criterion that picks weights inside a layer by `rule` (a baseline's rule: its rounds and its need of data)."
+    baseline = next((c for c in BASELINES if c.name == rule), Criterion(rule, None, needs_data=True))  # autos, learned: need data
     return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores, within=rule),
-                     iterations=iterations, needs_data=rule in ('snip', 'autos', 'learned'),
+                     iterations=iterations or baseline.iterations, needs_data=baseline.needs_data,
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
-DENSITY_CRITERIA = (*(density_criterion(rule, 100 if rule == 'synflow' else 1) for rule in WITHIN),
+DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN),
                     density_criterion('learned', 10, '-iterative'))  # each round scores with SNIP's full pass: 10, not SynFlow's 100
 
 # %% ../nbs/09_density.ipynb #206d3822

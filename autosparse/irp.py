@@ -16,13 +16,13 @@ from torch import nn
 from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance, say
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import Criterion, initial_gradient, magnitude_scores, snip_scores
+from .criteria import BASELINES, Criterion, initial_gradient
 from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
 from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
 
 # %% auto #0
-__all__ = ['ROUND_SCORES', 'TICKET', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores',
-           'save_surviving_scores', 'load_surviving_scores', 'ticket_scores', 'learn_ticket', 'plot_irp']
+__all__ = ['TICKET', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores', 'save_surviving_scores',
+           'load_surviving_scores', 'ticket_scores', 'learn_ticket', 'plot_irp']
 
 # %% ../nbs/07_irp.ipynb #b4e05a7f
 @torch.no_grad()
@@ -38,8 +38,6 @@ def rewind(model:nn.Module, mask:Mask, mode:str,
     mask.apply(model)
 
 # %% ../nbs/07_irp.ipynb #a8503c0b
-ROUND_SCORES = {'magnitude': magnitude_scores, 'snip': snip_scores}  # the criterion of an IRP round (IRPConfig.criterion)
-
 def _round_seed(seed:int, round_:int)->int:
     return int(np.random.SeedSequence([seed, 1 + round_]).generate_state(1)[0])
 
@@ -108,7 +106,8 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
-            pruned = mask_from_scores(ROUND_SCORES[config.criterion](model, data, config.seed), sparsity, within=previous)
+            scores = next(c for c in BASELINES if c.name == config.criterion).scores(model, data, config.seed)  # a round's baseline
+            pruned = mask_from_scores(scores, sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned
         mask = saved_or_computed_mask(round_dir/'mask.safetensors', compute, model, store)
