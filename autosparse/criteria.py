@@ -25,7 +25,7 @@ from .models import check_model_input, untouched
 # %% auto #0
 __all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'scoring_pass', 'scoring_copy', 'initial_gradient',
            'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores', 'synflow_scores',
-           'iterative_mask', 'erk_densities', 'npb_scores', 'takes_input_shape', 'Criterion']
+           'iterative_mask', 'erk_densities', 'npb_scores', 'takes_input_shape', 'Criterion', 'baseline']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
 class Scores(dict):
@@ -348,3 +348,8 @@ class Criterion:
 BASELINES = (Criterion('random', random_scores), Criterion('magnitude', magnitude_scores),
              Criterion('snip', snip_scores, needs_data=True), Criterion('grasp', grasp_scores, needs_data=True),
              Criterion('synflow', synflow_scores, iterations=100), Criterion('npb', npb_scores))
+
+def baseline(name:str)->Criterion:
+    "A baseline by name: the rule of an IRP round or of a fixed within-layer rule (the registry holds every criterion)."
+    check_choice('baseline', name, tuple(c.name for c in BASELINES))
+    return next(c for c in BASELINES if c.name == name)

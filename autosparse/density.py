@@ -16,7 +16,7 @@ from torch import nn
 from .autos import PRETRAINED_SCORER, Scorer, layer_rank, load_scorer, pretrained_path, save_scorer, train_scorer
 from .config import (WITHIN, DensityConfig, IRPConfig, Profile, ScorerConfig, check_choice, config_dict,
                                config_from_dict, get_profile, get_reproduction, key_of)
-from .criteria import BASELINES, Criterion, erk_densities, snip_scores, synflow_scores, takes_input_shape
+from .criteria import BASELINES, Criterion, baseline, erk_densities, snip_scores, synflow_scores, takes_input_shape
 from .data import Data
 from .irp import run_irp
 from .masks import budget_counts, count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
@@ -144,7 +144,7 @@ class LayerDensity:
             scores = unflatten_layers(linear_score(ranks, self.within_coef[1:]), shapes)
             weights = prunable_parameters(model)  # a weight an earlier round pruned (zero) ranks last
             return {n: s.masked_fill(weights[n].detach().cpu() == 0, -math.inf) for n, s in scores.items()}
-        rule = next(c for c in BASELINES if c.name == self.config.within).scores  # a fixed rule: the baseline's scores
+        rule = baseline(self.config.within).scores  # a fixed rule: the baseline's scores
         return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,
@@ -260,9 +260,9 @@ def density_criterion(rule:str,       # one of WITHIN: how it picks the weights 
                       suffix:str='',    # after the rule in its name, for a second criterion of one rule
                      )->Criterion:
     "The learned-density criterion that picks weights inside a layer by `rule` (a baseline's rule: its rounds and its need of data)."
-    baseline = next((c for c in BASELINES if c.name == rule), Criterion(rule, None, needs_data=True))  # autos, learned: need data
+    fixed = {c.name: c for c in BASELINES}.get(rule)  # None for autos and learned: one round, and they need data
     return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores, within=rule),
-                     iterations=iterations or baseline.iterations, needs_data=baseline.needs_data,
+                     iterations=iterations or (fixed.iterations if fixed else 1), needs_data=fixed.needs_data if fixed else True,
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
 DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN),

@@ -16,7 +16,7 @@ from torch import nn
 from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance, say
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import BASELINES, Criterion, initial_gradient
+from .criteria import Criterion, baseline, initial_gradient
 from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
 from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
 
@@ -106,7 +106,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
-            scores = next(c for c in BASELINES if c.name == config.criterion).scores(model, data, config.seed)  # a round's baseline
+            scores = baseline(config.criterion).scores(model, data, config.seed)
             pruned = mask_from_scores(scores, sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned
