@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Profile, named, say
+from .criteria import BASELINES
 from .store import atomic, project_root
 
 # %% auto #0
@@ -256,7 +257,7 @@ def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_report.ipynb #e60cdce9
-BASELINE_NAMES = ('random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb')  # the PaI baselines a learned criterion is held against
+BASELINE_NAMES = tuple(c.name for c in BASELINES)  # the PaI baselines a learned criterion is held against
 
 def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
                           committed:str|Path,  # the committed figures folder (figures/)
