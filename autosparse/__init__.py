@@ -12,14 +12,14 @@ __all__ = ['ConfigError', 'DensityConfig', 'IRPConfig', 'Recipe', 'ScorerConfig'
 __version__ = "0.1.0"
 
 # %% ../nbs/14_front_door.ipynb #9da15799
-from .config import ConfigError, DensityConfig, IRPConfig, Recipe, ScorerConfig, get_profile
+from .config import ConfigError, Recipe, get_profile
 from .data import Data, as_data, load_dataset
 from .models import build_model
 from .training import custom_profile
 from .masks import LayerCollapse, LayerCollapseError, Mask, effective_model, load_mask, save_mask
-from .irp import run_irp, surviving_scores
-from .autos import load_scorer, train_scorer
-from .density import fit_layer_density, pretrained_card
+from .irp import IRPConfig, run_irp, surviving_scores
+from .autos import ScorerConfig, load_scorer, train_scorer
+from .density import DensityConfig, fit_layer_density, pretrained_card
 from .registry import CRITERIA, criteria_table, prune, score
 
 _all_ = ['ConfigError', 'DensityConfig', 'IRPConfig', 'Recipe', 'ScorerConfig', 'get_profile', 'Data', 'as_data',

@@ -14,9 +14,10 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import Execution, package_folder, package_version, Features, ScorerConfig, check_choice, config_dict, config_from_dict, key_of, provenance, say
+from .config import (ConfigError, Execution, check_choice, check_int, check_name, check_number, check_seed,
+                               config_dict, config_from_dict, key_of, package_folder, package_version, provenance, say)
 from .data import Data
-from .irp import IRPRun, run_irp, surviving_scores
+from .irp import IRPConfig, IRPRun, run_irp, surviving_scores
 from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
 from .models import build_model, scaled
 from .criteria import Criterion, initial_gradient
@@ -24,9 +25,77 @@ from .store import Store, add_seconds, atomic, run_once, seconds_spent
 from .training import build_profile_model, epoch_seed, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'WeightFeatures', 'weight_features', 'PseudoImageScorer',
-           'build_scorer_network', 'split_weights', 'Scorer', 'overlap_with_irp', 'layer_rank', 'spearman',
-           'train_scorer', 'save_scorer', 'load_scorer', 'pretrained_path', 'resolve_scorer', 'autos_scores']
+__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'Features', 'ScorerConfig',
+           'WeightFeatures', 'weight_features', 'PseudoImageScorer', 'build_scorer_network', 'split_weights', 'Scorer',
+           'overlap_with_irp', 'layer_rank', 'spearman', 'train_scorer', 'save_scorer', 'load_scorer',
+           'pretrained_path', 'resolve_scorer', 'autos_scores']
+
+# %% ../nbs/08_autos.ipynb #984abdc9
+FEATURE_COLUMNS = ('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')
+
+@dataclass(frozen=True)
+class Features:
+    "Which per-weight features a scorer sees, and how g0 is taken."
+    inputs:tuple=('w0', 'g0')   # columns, from FEATURE_COLUMNS
+    gradient:str='sum'          # g0 summed over the pass's batches ('sum', official) or averaged ('mean')
+    mode:str='eval'             # module mode of the g0 pass: 'eval' (official) or 'train'
+    standardize:str='none'      # 'none' (official: raw values), 'layer' (per layer) or 'model' (over all weights)
+
+    def __post_init__(self):
+        if not self.inputs or not isinstance(self.inputs, tuple): raise ConfigError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
+        for c in self.inputs: check_choice('a feature column', c, FEATURE_COLUMNS)
+        check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
+        check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
+
+    @property
+    def needs_gradient(self)->bool: return any(c in ('g0', 'abs_w0g0') for c in self.inputs)
+
+FEATURE_SETS = {
+    'w0, g0': Features(),                                # the paper's
+    'w0': Features(inputs=('w0',)),
+    'g0': Features(inputs=('g0',)),
+    'mean g0': Features(gradient='mean'),
+    'train-mode g0': Features(mode='train'),
+    'layer-standardized': Features(standardize='layer'),
+    'model-standardized': Features(standardize='model'),
+    'extra': Features(inputs=FEATURE_COLUMNS),
+}
+
+# %% ../nbs/08_autos.ipynb #a03c6c2d
+@dataclass(frozen=True)
+class ScorerConfig:
+    "An AutoS scorer: the IRP run it learns from, its features, its network and its training."
+    irp:IRPConfig                  # the source of the surviving-score data set
+    features:Features=Features()   # the paper's (w0, g0)
+    network:str='mlp'              # a scorer network's name (autosparse.autos.SCORER_NETWORKS)
+    width:float=1.0                # the network's width multiplier
+    image_side:int=32              # the side of the pseudo-image of the 'resnet18' network
+    epochs:int|None=None           # None: the IRP profile's scorer_epochs
+    batch_size:int=1024
+    lr:float=1e-2                  # Adam's learning rate
+    holdout:float=0.1              # fraction of the weights held out for validation
+    split:str='weights'            # 'weights' (random weights) or 'layers' (random whole layers)
+    seed:int=0                     # split, initialization and shuffling
+    target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
+
+    def __post_init__(self):
+        if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
+        if not isinstance(self.features, Features): raise ConfigError(f"features must be a Features; got {self.features!r}")
+        check_name('network', self.network); check_choice('split', self.split, ('weights', 'layers'))
+        check_choice('target', self.target, ('score', 'layer-rank'))
+        check_number('width', self.width, 0, low_open=True); check_int('image_side', self.image_side, 1)
+        if self.epochs is not None: check_int('epochs', self.epochs, 1)
+        check_int('batch_size', self.batch_size, 2); check_number('lr', self.lr, 0, low_open=True)
+        check_number('holdout', self.holdout, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights held out')
+        check_seed(self.seed)
+
+    @property
+    def num_epochs(self)->int: return self.irp.profile.scorer_epochs if self.epochs is None else self.epochs
+
+    @classmethod
+    def for_profile(cls, name:str, irp:dict|None=None, **kwargs)->ScorerConfig:
+        "The scorer of a named profile's IRP run (with IRP overrides in `irp`), with overrides."
+        return cls(IRPConfig.for_profile(name, **(irp or {})), **kwargs)
 
 # %% ../nbs/08_autos.ipynb #f54ed7aa
 @dataclass

@@ -13,12 +13,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import (MAX_SEED, PROFILES, Execution, IRPConfig, check_choice, get_profile, git_state, package_folder,
+from .config import (MAX_SEED, PROFILES, Execution, check_choice, get_profile, git_state, package_folder,
                                requires, versions)
 from .data import DATASETS, load_dataset
 from .autos import pretrained_path
 from .density import ship_pretrained, shipped_configs
-from .irp import run_irp
+from .irp import IRPConfig, run_irp
 from .masks import COLLAPSE_POLICIES, LayerCollapse, LayerCollapseError, Mask, save_mask
 from .registry import CRITERIA, criterion, prune
 from .report import compare_reproductions, figures_dir, write_csv

@@ -6,20 +6,18 @@
 from __future__ import annotations
 import contextlib, copy, functools, hashlib, importlib.metadata, importlib.util, io, json, math, numbers, os, platform, subprocess, sys, typing
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'RESULTS_VERSION', 'KERNEL_SETTINGS', 'RECIPES', 'PROFILES', 'SCHEDULES', 'IRP_CRITERIA',
-           'FEATURE_COLUMNS', 'FEATURE_SETS', 'WITHIN', 'REPRODUCTIONS', 'VERSIONED', 'ConfigError', 'check_choice',
-           'check_int', 'check_number', 'check_name', 'check_seed', 'requires', 'default_device', 'bf16_supported',
-           'distributed_world', 'is_main_process', 'arithmetic_probe', 'kernels', 'Execution', 'say', 'Recipe',
-           'Profile', 'get_profile', 'round_sparsities', 'IRPConfig', 'Features', 'ScorerConfig', 'DensityConfig',
-           'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity', 'key_of', 'config_from_dict',
-           'describe', 'package_folder', 'package_version', 'git_state', 'versions', 'provenance']
+__all__ = ['MAX_SEED', 'RESULTS_VERSION', 'KERNEL_SETTINGS', 'RECIPES', 'PROFILES', 'REPRODUCTIONS', 'VERSIONED', 'ConfigError',
+           'check_choice', 'check_int', 'check_number', 'check_name', 'check_seed', 'requires', 'default_device',
+           'bf16_supported', 'distributed_world', 'is_main_process', 'arithmetic_probe', 'kernels', 'Execution', 'say',
+           'Recipe', 'Profile', 'get_profile', 'Reproduction', 'get_reproduction', 'named', 'config_dict', 'identity',
+           'key_of', 'config_from_dict', 'describe', 'package_folder', 'package_version', 'git_state', 'versions',
+           'provenance']
 
 # %% ../nbs/00_config.ipynb #b5cdae87
 class ConfigError(ValueError):
@@ -247,158 +245,6 @@ def get_profile(name:str)->Profile:
     "A profile by name, with a one-line error for an unknown one."
     check_choice('profile', name, PROFILES)
     return PROFILES[name]
-
-# %% ../nbs/00_config.ipynb #5bb777f9
-SCHEDULES = ('linear-count', 'geometric')
-
-IRP_CRITERIA = ('magnitude', 'snip')  # what an IRP round may prune by
-
-def round_sparsities(rounds:int,            # E
-                     final_density:float,   # d, the density after the last round
-                     schedule:str='linear-count',
-                    )->list:
-    "The sparsity after each of the E rounds."
-    check_int('rounds', rounds, 1); check_choice('schedule', schedule, SCHEDULES)
-    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
-    d = Fraction(repr(float(final_density)))
-    if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
-    return [1 - final_density ** (r / rounds) for r in range(1, rounds)] + [1 - d]
-
-# %% ../nbs/00_config.ipynb #15623868
-@dataclass(frozen=True)
-class IRPConfig:
-    "One iterative rewind pruning run."
-    profile:Profile                 # data, model, width and the per-round recipe
-    seed:int=0                      # initialization and data order
-    rounds:int|None=None            # E; None: the profile's irp_rounds
-    final_density:float=0.01        # density after the last round
-    schedule:str='linear-count'     # 'linear-count' or 'geometric'
-    criterion:str='magnitude'       # per-round criterion: 'magnitude' or 'snip'
-    order:str='official'            # 'official' (round 0 prunes the initial network) or 'lottery' (train dense first)
-    rewind:str='weights'            # 'weights' (prunable weights to w0), 'init' (whole state) or 'epoch'
-    rewind_epoch:int=0              # with rewind='epoch': the epoch of the first training to rewind to
-    gradient:str='sum'              # g0 of the surviving-score data set: 'sum' or 'mean' over batches
-
-    def __post_init__(self):
-        if not isinstance(self.profile, Profile): raise ConfigError(f"profile must be a Profile; got {self.profile!r}")
-        check_seed(self.seed)
-        if self.rounds is not None: check_int('rounds', self.rounds, 1)
-        if self.rounds == self.profile.irp_rounds: object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
-        check_choice('criterion', self.criterion, IRP_CRITERIA); check_choice('order', self.order, ('official', 'lottery'))
-        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
-        check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
-        round_sparsities(self.num_rounds, self.final_density, self.schedule)
-
-    @property
-    def num_rounds(self)->int: return self.profile.irp_rounds if self.rounds is None else self.rounds
-
-    def sparsities(self)->list: return round_sparsities(self.num_rounds, self.final_density, self.schedule)
-
-    @classmethod
-    def for_profile(cls, name:str, **kwargs)->IRPConfig:
-        "The configuration of a named profile, with overrides."
-        return cls(get_profile(name), **kwargs)
-
-# %% ../nbs/00_config.ipynb #984abdc9
-FEATURE_COLUMNS = ('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')
-
-@dataclass(frozen=True)
-class Features:
-    "Which per-weight features a scorer sees, and how g0 is taken."
-    inputs:tuple=('w0', 'g0')   # columns, from FEATURE_COLUMNS
-    gradient:str='sum'          # g0 summed over the pass's batches ('sum', official) or averaged ('mean')
-    mode:str='eval'             # module mode of the g0 pass: 'eval' (official) or 'train'
-    standardize:str='none'      # 'none' (official: raw values), 'layer' (per layer) or 'model' (over all weights)
-
-    def __post_init__(self):
-        if not self.inputs or not isinstance(self.inputs, tuple): raise ConfigError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
-        for c in self.inputs: check_choice('a feature column', c, FEATURE_COLUMNS)
-        check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
-        check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
-
-    @property
-    def needs_gradient(self)->bool: return any(c in ('g0', 'abs_w0g0') for c in self.inputs)
-
-FEATURE_SETS = {
-    'w0, g0': Features(),                                # the paper's
-    'w0': Features(inputs=('w0',)),
-    'g0': Features(inputs=('g0',)),
-    'mean g0': Features(gradient='mean'),
-    'train-mode g0': Features(mode='train'),
-    'layer-standardized': Features(standardize='layer'),
-    'model-standardized': Features(standardize='model'),
-    'extra': Features(inputs=FEATURE_COLUMNS),
-}
-
-# %% ../nbs/00_config.ipynb #a03c6c2d
-@dataclass(frozen=True)
-class ScorerConfig:
-    "An AutoS scorer: the IRP run it learns from, its features, its network and its training."
-    irp:IRPConfig                  # the source of the surviving-score data set
-    features:Features=Features()   # the paper's (w0, g0)
-    network:str='mlp'              # a scorer network's name (autosparse.autos.SCORER_NETWORKS)
-    width:float=1.0                # the network's width multiplier
-    image_side:int=32              # the side of the pseudo-image of the 'resnet18' network
-    epochs:int|None=None           # None: the IRP profile's scorer_epochs
-    batch_size:int=1024
-    lr:float=1e-2                  # Adam's learning rate
-    holdout:float=0.1              # fraction of the weights held out for validation
-    split:str='weights'            # 'weights' (random weights) or 'layers' (random whole layers)
-    seed:int=0                     # split, initialization and shuffling
-    target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
-
-    def __post_init__(self):
-        if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
-        if not isinstance(self.features, Features): raise ConfigError(f"features must be a Features; got {self.features!r}")
-        check_name('network', self.network); check_choice('split', self.split, ('weights', 'layers'))
-        check_choice('target', self.target, ('score', 'layer-rank'))
-        check_number('width', self.width, 0, low_open=True); check_int('image_side', self.image_side, 1)
-        if self.epochs is not None: check_int('epochs', self.epochs, 1)
-        check_int('batch_size', self.batch_size, 2); check_number('lr', self.lr, 0, low_open=True)
-        check_number('holdout', self.holdout, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights held out')
-        check_seed(self.seed)
-
-    @property
-    def num_epochs(self)->int: return self.irp.profile.scorer_epochs if self.epochs is None else self.epochs
-
-    @classmethod
-    def for_profile(cls, name:str, irp:dict|None=None, **kwargs)->ScorerConfig:
-        "The scorer of a named profile's IRP run (with IRP overrides in `irp`), with overrides."
-        return cls(IRPConfig.for_profile(name, **(irp or {})), **kwargs)
-
-# %% ../nbs/00_config.ipynb #826079b4
-WITHIN = ('magnitude', 'random', 'snip', 'synflow', 'autos', 'learned')
-
-@dataclass(frozen=True)
-class DensityConfig:
-    "A learned layer-density criterion: the IRP run it learns from, its density model, and how it picks weights."
-    irp:IRPConfig                 # the source run
-    extra_irp:tuple[IRPConfig, ...]=()  # further IRP runs (IRPConfig) pooled with `irp`: other architectures or data sets
-    model:str='ridge'             # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
-    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow', 'autos' (a scorer of the within-layer survival rank) or 'learned' (a linear model of within-layer feature ranks)
-    penalty:float=1.0             # the ridge's L2 penalty (on standardized descriptors)
-    min_per_output:float=1.0      # each layer keeps at least this many weights per output unit (0: no floor)
-    rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
-
-    def __post_init__(self):
-        if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
-        if not isinstance(self.extra_irp, tuple) or not all(isinstance(r, IRPConfig) for r in self.extra_irp):
-            raise ConfigError(f"extra_irp must be a tuple of IRPConfig; got {self.extra_irp!r}")
-        check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN)
-        if self.model == 'irp' and self.extra_irp: raise ConfigError("model='irp' is one IRP run's own densities: it takes no extra_irp")
-        if self.within == 'autos' and self.extra_irp: raise ConfigError("within='autos' learns from one IRP run: it takes no extra_irp")
-        check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
-        if self.rounds is not None: check_int('rounds', self.rounds, 1, min(r.num_rounds for r in self.sources))
-
-    @property
-    def sources(self)->tuple:
-        "Every IRP run the model learns from: `irp`, then `extra_irp`."
-        return (self.irp, *self.extra_irp)
-
-    @property
-    def within_scorer(self)->ScorerConfig:
-        "The scorer of `within='autos'`: scale-free features, trained on the within-layer rank of survival."
-        return ScorerConfig(self.irp, Features(mode='train', standardize='layer'), target='layer-rank')
 
 # %% ../nbs/00_config.ipynb #500174c6
 @dataclass(frozen=True)

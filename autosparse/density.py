@@ -13,22 +13,58 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .autos import PRETRAINED_SCORER, Scorer, layer_rank, load_scorer, pretrained_path, save_scorer, train_scorer
-from .config import (WITHIN, DensityConfig, IRPConfig, Profile, ScorerConfig, check_choice, config_dict,
-                               config_from_dict, get_profile, get_reproduction, key_of)
+from .autos import (PRETRAINED_SCORER, Features, Scorer, ScorerConfig, layer_rank, load_scorer, pretrained_path,
+                              save_scorer, train_scorer)
+from .config import (ConfigError, Profile, check_choice, check_int, check_number, config_dict, config_from_dict,
+                               get_profile, get_reproduction, key_of)
 from .criteria import BASELINES, Criterion, baseline, erk_densities, snip_scores, synflow_scores, takes_input_shape
 from .data import Data
-from .irp import run_irp
+from .irp import IRPConfig, run_irp
 from .masks import budget_counts, count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
 from .store import Store, atomic, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA', 'BUDGETS', 'PRETRAINED_DENSITY',
-           'PRETRAINED_LEARNED', 'SHIPPED_RULES', 'layer_descriptors', 'logit', 'fit_ridge', 'match_budget',
-           'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features', 'linear_score', 'fit_within',
-           'layer_density_scores', 'density_criterion', 'budget_options', 'save_layer_density', 'load_layer_density',
-           'pretrained_density', 'irp_to', 'pooled_density', 'shipped_configs', 'ship_pretrained', 'pretrained_card']
+__all__ = ['WITHIN_RULES', 'DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_FEATURES', 'WITHIN_ROWS', 'DENSITY_CRITERIA', 'BUDGETS',
+           'PRETRAINED_DENSITY', 'PRETRAINED_LEARNED', 'DensityConfig', 'layer_descriptors', 'logit', 'fit_ridge',
+           'match_budget', 'scores_with_budgets', 'LayerDensity', 'fit_layer_density', 'within_features',
+           'linear_score', 'fit_within', 'layer_density_scores', 'density_criterion', 'budget_options',
+           'save_layer_density', 'load_layer_density', 'pretrained_density', 'irp_to', 'pooled_density',
+           'shipped_configs', 'ship_pretrained', 'pretrained_card']
+
+# %% ../nbs/09_density.ipynb #826079b4
+WITHIN_RULES = ('magnitude', 'random', 'snip', 'synflow', 'autos', 'learned')  # a baseline's name, or learned here
+
+@dataclass(frozen=True)
+class DensityConfig:
+    "A learned layer-density criterion: the IRP run it learns from, its density model, and how it picks weights."
+    irp:IRPConfig                 # the source run
+    extra_irp:tuple[IRPConfig, ...]=()  # further IRP runs (IRPConfig) pooled with `irp`: other architectures or data sets
+    model:str='ridge'             # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
+    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow', 'autos' (a scorer of the within-layer survival rank) or 'learned' (a linear model of within-layer feature ranks)
+    penalty:float=1.0             # the ridge's L2 penalty (on standardized descriptors)
+    min_per_output:float=1.0      # each layer keeps at least this many weights per output unit (0: no floor)
+    rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
+
+    def __post_init__(self):
+        if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
+        if not isinstance(self.extra_irp, tuple) or not all(isinstance(r, IRPConfig) for r in self.extra_irp):
+            raise ConfigError(f"extra_irp must be a tuple of IRPConfig; got {self.extra_irp!r}")
+        check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN_RULES)
+        if self.model == 'irp' and self.extra_irp: raise ConfigError("model='irp' is one IRP run's own densities: it takes no extra_irp")
+        if self.within == 'autos' and self.extra_irp: raise ConfigError("within='autos' learns from one IRP run: it takes no extra_irp")
+        check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
+        if self.rounds is not None: check_int('rounds', self.rounds, 1, min(r.num_rounds for r in self.sources))
+
+    @property
+    def sources(self)->tuple:
+        "Every IRP run the model learns from: `irp`, then `extra_irp`."
+        return (self.irp, *self.extra_irp)
+
+    @property
+    def within_scorer(self)->ScorerConfig:
+        "The scorer of `within='autos'`: scale-free features, trained on the within-layer rank of survival."
+        return ScorerConfig(self.irp, Features(mode='train', standardize='layer'), target='layer-rank')
 
 # %% ../nbs/09_density.ipynb #d91f6433
 DESCRIPTORS = ('depth', 'log_fan_in', 'log_fan_out', 'log_kernel', 'log_size', 'shortcut', 'classifier')
@@ -247,15 +283,13 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
                          input_shape:tuple|None=None, # one input's shape, for the data-free rules called without data
                          progress:bool=False)->dict:
     "Learned layer densities: IRP's layer budgets predicted for `model` at `sparsity`, weights picked inside each layer."
-    if scorer is None and within == 'autos':
-        raise ValueError("no within-layer AutoS scorer ships with the package: pass scorer= (a LayerDensity or a DensityConfig)")
     if scorer is None: scorer = pretrained_density(within or 'magnitude')
     if isinstance(scorer, DensityConfig): scorer = fit_layer_density(scorer, progress=progress)
     if within is not None and scorer.config.within != within:
         raise ValueError(f"this criterion picks weights by {within}, its density model by {scorer.config.within}")
     return scorer(model, data, seed, sparsity, progress, input_shape)
 
-def density_criterion(rule:str,       # one of WITHIN: how it picks the weights inside a layer
+def density_criterion(rule:str,       # one of WITHIN_RULES: how it picks the weights inside a layer
                       iterations:int|None=None, # rounds it prunes in, rescoring the masked network each round; None: the rule's own
                       suffix:str='',    # after the rule in its name, for a second criterion of one rule
                      )->Criterion:
@@ -265,7 +299,7 @@ def density_criterion(rule:str,       # one of WITHIN: how it picks the weights 
                      iterations=iterations or (fixed.iterations if fixed else 1), needs_data=fixed.needs_data if fixed else True,
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
-DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN),
+DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN_RULES),
                     density_criterion('learned', 10, '-iterative'))  # each round scores with SNIP's full pass: 10, not SynFlow's 100
 
 # %% ../nbs/09_density.ipynb #206d3822
@@ -292,7 +326,6 @@ def budget_options(budget:str,      # one of BUDGETS
 # %% ../nbs/09_density.ipynb #cdafd3a7
 PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name
 PRETRAINED_LEARNED = 'layer-density-learned.safetensors'  # the shipped model of 'irp-layers+learned', pooled over the targets
-SHIPPED_RULES = ('magnitude', 'random', 'snip', 'synflow', 'learned')  # the rules the shipped density models pick weights by
 
 def save_layer_density(density:LayerDensity, path:str|Path):
     "Write a density model (without a within-layer scorer) as safetensors with JSON metadata, atomically."
@@ -317,7 +350,9 @@ def load_layer_density(path:str|Path)->LayerDensity:
 def pretrained_density(within:str='magnitude', # the rule inside the layers
                       )->LayerDensity:
     "The layer-density model learned on the CPU profile, shipped with the package, picking weights by `within`."
-    check_choice('within', within, SHIPPED_RULES)
+    check_choice('within', within, WITHIN_RULES)
+    if within == 'autos':
+        raise ValueError("no within-layer AutoS scorer ships with the package: pass scorer= (a LayerDensity or a DensityConfig)")
     if within == 'learned': return load_layer_density(pretrained_path(PRETRAINED_LEARNED))  # pooled over the targets' IRP runs
     density = load_layer_density(pretrained_path(PRETRAINED_DENSITY))  # the IRP source's
     return replace(density, config=replace(density.config, within=within))

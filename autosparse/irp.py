@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib, json, time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +14,67 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import Execution, IRPConfig, config_dict, default_device, is_main_process, key_of, provenance, say
+from .config import (ConfigError, Execution, Profile, check_choice, check_int, check_number, check_seed,
+                               config_dict, get_profile, default_device, is_main_process, key_of, provenance, say)
 from .data import Data
 from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import Criterion, baseline, initial_gradient
+from .criteria import BASELINES, Criterion, baseline, initial_gradient
 from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
 from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
 
 # %% auto #0
-__all__ = ['TICKET', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores', 'surviving_scores', 'save_surviving_scores',
-           'load_surviving_scores', 'ticket_scores', 'learn_ticket', 'plot_irp']
+__all__ = ['SCHEDULES', 'TICKET', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores',
+           'surviving_scores', 'save_surviving_scores', 'load_surviving_scores', 'ticket_scores', 'learn_ticket',
+           'plot_irp']
+
+# %% ../nbs/07_irp.ipynb #5bb777f9
+SCHEDULES = ('linear-count', 'geometric')
+
+def round_sparsities(rounds:int,            # E
+                     final_density:float,   # d, the density after the last round
+                     schedule:str='linear-count',
+                    )->list:
+    "The sparsity after each of the E rounds."
+    check_int('rounds', rounds, 1); check_choice('schedule', schedule, SCHEDULES)
+    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
+    d = Fraction(repr(float(final_density)))
+    if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
+    return [1 - final_density ** (r / rounds) for r in range(1, rounds)] + [1 - d]
+
+# %% ../nbs/07_irp.ipynb #15623868
+@dataclass(frozen=True)
+class IRPConfig:
+    "One iterative rewind pruning run."
+    profile:Profile                 # data, model, width and the per-round recipe
+    seed:int=0                      # initialization and data order
+    rounds:int|None=None            # E; None: the profile's irp_rounds
+    final_density:float=0.01        # density after the last round
+    schedule:str='linear-count'     # 'linear-count' or 'geometric'
+    criterion:str='magnitude'       # per-round criterion: a baseline's name (06_criteria)
+    order:str='official'            # 'official' (round 0 prunes the initial network) or 'lottery' (train dense first)
+    rewind:str='weights'            # 'weights' (prunable weights to w0), 'init' (whole state) or 'epoch'
+    rewind_epoch:int=0              # with rewind='epoch': the epoch of the first training to rewind to
+    gradient:str='sum'              # g0 of the surviving-score data set: 'sum' or 'mean' over batches
+
+    def __post_init__(self):
+        if not isinstance(self.profile, Profile): raise ConfigError(f"profile must be a Profile; got {self.profile!r}")
+        check_seed(self.seed)
+        if self.rounds is not None: check_int('rounds', self.rounds, 1)
+        if self.rounds == self.profile.irp_rounds: object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
+        check_choice('criterion', self.criterion, tuple(c.name for c in BASELINES)); check_choice('order', self.order, ('official', 'lottery'))
+        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
+        check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
+        round_sparsities(self.num_rounds, self.final_density, self.schedule)
+
+    @property
+    def num_rounds(self)->int: return self.profile.irp_rounds if self.rounds is None else self.rounds
+
+    def sparsities(self)->list: return round_sparsities(self.num_rounds, self.final_density, self.schedule)
+
+    @classmethod
+    def for_profile(cls, name:str, **kwargs)->IRPConfig:
+        "The configuration of a named profile, with overrides."
+        return cls(get_profile(name), **kwargs)
 
 # %% ../nbs/07_irp.ipynb #b4e05a7f
 @torch.no_grad()
@@ -106,7 +158,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
-            scores = baseline(config.criterion).scores(model, data, config.seed)
+            scores = baseline(config.criterion).scores(model, data, config.seed, float(sparsity))  # a planning one needs its target
             pruned = mask_from_scores(scores, sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned

@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import (MAX_SEED, DensityConfig, Execution, IRPConfig, Profile, ScorerConfig, check_choice, check_int,
+from .config import (MAX_SEED, Execution, Profile, check_choice, check_int,
                                check_seed, default_device, describe, get_profile, is_main_process, key_of,
                                provenance, say)
 from .data import Data, balanced_test
-from .density import BUDGETS, budget_options
-from .autos import train_scorer
-from .irp import IRPRun, learn_ticket, run_irp
+from .density import BUDGETS, DensityConfig, budget_options
+from .autos import ScorerConfig, train_scorer
+from .irp import IRPConfig, IRPRun, learn_ticket, run_irp
 from .masks import check_sparsity, reachable_outputs, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config

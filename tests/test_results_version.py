@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 import torch
 
-from autosparse.autos import Scorer, build_scorer_network
-from autosparse.config import RESULTS_VERSION, DensityConfig, IRPConfig, ScorerConfig, get_profile
-from autosparse.density import DESCRIPTORS, WITHIN_FEATURES, LayerDensity, layer_descriptors
+from autosparse.autos import Scorer, ScorerConfig, build_scorer_network
+from autosparse.config import RESULTS_VERSION, get_profile
+from autosparse.irp import IRPConfig
+from autosparse.density import DensityConfig, DESCRIPTORS, WITHIN_FEATURES, LayerDensity, layer_descriptors
 from autosparse.models import build_model
 from autosparse.registry import prune
 from autosparse.training import load_profile_data
