@@ -18,21 +18,79 @@ from .config import (ConfigError, Execution, check_choice, check_int, check_name
                                config_dict, config_from_dict, key_of, package_folder, package_version, provenance, say)
 from .data import Data
 from .irp import IRPConfig, IRPRun, run_irp, surviving_scores
-from .masks import flatten_layers, mask_from_scores, prunable_parameters, unflatten_layers
+from .masks import (flatten_layers, layer_index, layer_rank, mask_from_scores, prunable_parameters, spearman,
+                              unflatten_layers)
 from .models import build_model, scaled
-from .criteria import Criterion, initial_gradient
+from .criteria import Criterion, initial_gradient, snip_scores, synflow_scores
 from .store import Store, add_seconds, atomic, run_once, seconds_spent
 from .training import build_profile_model, epoch_seed, load_profile_data, run_identity
 
 # %% auto #0
-__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'Features', 'ScorerConfig',
-           'WeightFeatures', 'weight_features', 'PseudoImageScorer', 'build_scorer_network', 'split_weights', 'Scorer',
-           'overlap_with_irp', 'layer_rank', 'spearman', 'train_scorer', 'save_scorer', 'load_scorer',
+__all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'InitialWeights', 'Features',
+           'ScorerConfig', 'WeightFeatures', 'weight_features', 'PseudoImageScorer', 'build_scorer_network',
+           'split_weights', 'Scorer', 'overlap_with_irp', 'train_scorer', 'save_scorer', 'load_scorer',
            'pretrained_path', 'resolve_scorer', 'autos_scores']
 
-# %% ../nbs/08_autos.ipynb #984abdc9
-FEATURE_COLUMNS = ('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')
+# %% ../nbs/08_autos.ipynb #130c6252
+class InitialWeights:
+    "A model's prunable weights at initialization and their feature columns, each computed once when first asked for."
+    def __init__(self, model:nn.Module, data:Data|None,
+                 seed:int=0,              # augmentation and order of a pass over the data
+                 gradient:str='sum',      # how the g0 column is taken: summed over a pass's batches, or averaged ('mean')
+                 mode:str='eval',         # module mode of the g0 pass
+                 progress:bool=False,
+                 g0:tuple|None=None,      # (flat g0, loss) of a g0 pass already taken as asked, to reuse it
+                ):
+        self.model, self.data, self.seed, self.gradient, self.mode, self.progress = model, data, seed, gradient, mode, progress
+        self.params = {n: p.detach().cpu().float() for n, p in prunable_parameters(model).items()}
+        self.shapes = {n: tuple(p.shape) for n, p in self.params.items()}
+        self.layer = layer_index(self.shapes)
+        self.given_g0, self.g0_loss, self.columns = g0, None, {}
 
+    def __getitem__(self, name:str)->torch.Tensor:
+        "The column `name` of FEATURE_COLUMNS: one value per prunable weight, flat in the model's order."
+        if name not in self.columns: self.columns[name] = FEATURE_COLUMNS[name](self)
+        return self.columns[name]
+
+    def per_layer(self, column)->torch.Tensor:
+        "A column computed layer by layer: column(weights of one layer) -> a tensor of its shape."
+        return flatten_layers({n: column(p) for n, p in self.params.items()})
+
+def _g0(weights:InitialWeights)->torch.Tensor:
+    "The loss gradient over one pass of the training set (and its mean loss, kept as `g0_loss`)."
+    if weights.given_g0 is None:
+        if weights.data is None: raise ValueError("features with g0 need data: pass the target's training set")
+        grads, loss = initial_gradient(weights.model, weights.data, reduction=weights.gradient, mode=weights.mode,
+                                       seed=weights.seed, progress=weights.progress)
+        weights.given_g0 = flatten_layers(grads), loss
+    weights.g0_loss = weights.given_g0[1]
+    return weights.given_g0[0].float()
+
+def _unit_norms(p:torch.Tensor, axis:int)->torch.Tensor:
+    "Each weight's unit norm along `axis` (0: its output unit's incoming weights, 1: its input unit's outgoing ones)."
+    norms = p.transpose(0, axis).flatten(1).norm(dim=1)
+    return norms.view(*[-1 if d == axis else 1 for d in range(p.dim())]).expand_as(p)
+
+def _kernel_centre(p:torch.Tensor)->torch.Tensor:
+    "Minus each weight's squared distance from the centre of its kernel (0 for a linear layer's weights)."
+    if p.dim() <= 2: return torch.zeros_like(p)
+    grids = torch.meshgrid(*[torch.arange(k, dtype=p.dtype) - (k - 1) / 2 for k in p.shape[2:]], indexing='ij')
+    return (-sum(g ** 2 for g in grids)).expand_as(p)
+
+FEATURE_COLUMNS = {  # name -> column(InitialWeights): every per-weight feature AutoS and the learned densities use
+    'w0': lambda w: flatten_layers(w.params),
+    'g0': _g0,
+    'abs_w0g0': lambda w: (w['w0'] * w['g0']).abs(),      # SNIP's score, from this g0 pass
+    'depth': lambda w: (w.layer / max(len(w.shapes) - 1, 1)).float(),  # 0 for the first prunable layer, 1 for the last
+    'log_fan_in': lambda w: torch.tensor([math.log(math.prod(s[1:])) for s in w.shapes.values()])[w.layer].float(),
+    'snip': lambda w: flatten_layers(snip_scores(w.model, w.data, w.seed)),
+    'synflow': lambda w: flatten_layers(synflow_scores(w.model, w.data, w.seed)),
+    'unit_out_norm': lambda w: w.per_layer(lambda p: _unit_norms(p, 0)),
+    'unit_in_norm': lambda w: w.per_layer(lambda p: _unit_norms(p, 1)),
+    'kernel_centre': lambda w: w.per_layer(_kernel_centre),
+}
+
+# %% ../nbs/08_autos.ipynb #984abdc9
 @dataclass(frozen=True)
 class Features:
     "Which per-weight features a scorer sees, and how g0 is taken."
@@ -47,9 +105,6 @@ class Features:
         check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
         check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
 
-    @property
-    def needs_gradient(self)->bool: return any(c in ('g0', 'abs_w0g0') for c in self.inputs)
-
 FEATURE_SETS = {
     'w0, g0': Features(),                                # the paper's
     'w0': Features(inputs=('w0',)),
@@ -58,7 +113,7 @@ FEATURE_SETS = {
     'train-mode g0': Features(mode='train'),
     'layer-standardized': Features(standardize='layer'),
     'model-standardized': Features(standardize='model'),
-    'extra': Features(inputs=FEATURE_COLUMNS),
+    'extra': Features(inputs=('w0', 'g0', 'abs_w0g0', 'depth', 'log_fan_in')),
 }
 
 # %% ../nbs/08_autos.ipynb #a03c6c2d
@@ -123,24 +178,12 @@ def weight_features(model:nn.Module, data:Data|None, features:Features=Features(
                     g0:tuple|None=None,  # (flat g0, loss) of this model's g0 pass taken as `features` asks, to reuse it
                    )->WeightFeatures:
     "The features of every prunable weight of `model` at its current (initial) values."
-    params = prunable_parameters(model)
-    shapes = {n: tuple(p.shape) for n, p in params.items()}
-    layer = torch.cat([torch.full((p.numel(),), i) for i, p in enumerate(params.values())])
-    w0 = flatten_layers({n: p.detach().cpu().float() for n, p in params.items()})
-    columns, loss = {'w0': w0}, None
-    if features.needs_gradient:
-        if g0 is None:
-            if data is None: raise ValueError("features with g0 need data: pass the target's training set")
-            grads, loss = initial_gradient(model, data, reduction=features.gradient, mode=features.mode, seed=seed, progress=progress)
-            g0 = flatten_layers(grads), loss
-        columns['g0'], loss = g0[0].float(), g0[1]
-        columns['abs_w0g0'] = (w0 * columns['g0']).abs()
-    columns['depth'] = (layer / max(len(params) - 1, 1)).float()
-    columns['log_fan_in'] = torch.tensor([math.log(math.prod(s[1:])) for s in shapes.values()])[layer].float()
-    values = torch.stack([columns[c] for c in features.inputs], 1)
+    weights = InitialWeights(model, data, seed, features.gradient, features.mode, progress, g0)
+    values = torch.stack([weights[c] for c in features.inputs], 1)
     if features.standardize != 'none':
-        values = _standardize(values, layer if features.standardize == 'layer' else torch.zeros_like(layer))
-    return WeightFeatures(values, tuple(features.inputs), layer, shapes, loss)
+        whole = torch.zeros_like(weights.layer)
+        values = _standardize(values, weights.layer if features.standardize == 'layer' else whole)
+    return WeightFeatures(values, tuple(features.inputs), weights.layer, weights.shapes, weights.g0_loss)
 
 # %% ../nbs/08_autos.ipynb #9a87644c
 def _mlp(inputs:int, hidden:list)->nn.Module:
@@ -226,21 +269,6 @@ def overlap_with_irp(scores:dict,  # parameter name -> score, for the IRP source
     rows = [dict(round=r, sparsity=m.sparsity, overlap=mask_from_scores(scores, m.sparsity).overlap(m))
             for r, m in enumerate(run.masks)]
     return pd.DataFrame(rows)
-
-def layer_rank(values:torch.Tensor, layer:torch.Tensor)->torch.Tensor:
-    "Each value's rank within its layer, scaled to [0, 1] (ties share their average rank; a one-weight layer gets 0.5)."
-    from scipy.stats import rankdata
-    ranks = torch.empty(len(values))
-    for i in layer.unique():
-        where = (layer == i).nonzero().flatten()
-        r = torch.from_numpy(rankdata(values[where].double().numpy())).float()
-        ranks[where] = (r - 1) / (len(r) - 1) if len(r) > 1 else torch.full_like(r, 0.5)
-    return ranks
-
-def spearman(a:torch.Tensor, b:torch.Tensor)->float:
-    "Spearman rank correlation (ties get their average rank)."
-    from scipy.stats import spearmanr
-    return float(spearmanr(a.double().numpy(), b.double().numpy()).statistic)
 
 # %% ../nbs/08_autos.ipynb #bca5e1f6
 def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tensor, held_idx:torch.Tensor,

@@ -13,14 +13,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .autos import (PRETRAINED_SCORER, Features, Scorer, ScorerConfig, layer_rank, load_scorer, pretrained_path,
-                              save_scorer, train_scorer)
+from .autos import (PRETRAINED_SCORER, Features, InitialWeights, Scorer, ScorerConfig, load_scorer,
+                              pretrained_path, save_scorer, train_scorer)
 from .config import (ConfigError, Profile, check_choice, check_int, check_number, config_dict, config_from_dict,
                                get_profile, get_reproduction, key_of)
-from .criteria import BASELINES, Criterion, baseline, erk_densities, snip_scores, synflow_scores, takes_input_shape
+from .criteria import BASELINES, Criterion, baseline, erk_densities, takes_input_shape
 from .data import Data
 from .irp import IRPConfig, run_irp
-from .masks import budget_counts, count_to_remove, flatten_layers, prunable_parameters, unflatten_layers
+from .masks import (budget_counts, count_to_remove, flatten_layers, layer_index, layer_rank, prunable_parameters,
+                              unflatten_layers)
 from .store import Store, atomic, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
@@ -226,31 +227,15 @@ def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
     return LayerDensity(config, source, irp, mean, std, coef, within, within_coef)
 
 # %% ../nbs/09_density.ipynb #2c6c27ca
-WITHIN_FEATURES = ('snip', 'synflow', 'unit_out_norm', 'unit_in_norm', 'kernel_centre')
+WITHIN_FEATURES = ('snip', 'synflow', 'unit_out_norm', 'unit_in_norm', 'kernel_centre')  # columns of FEATURE_COLUMNS
 WITHIN_ROWS = 200_000  # weights of each IRP run the within-layer model is fitted on
-
-def _unit_norms(p:torch.Tensor, axis:int)->torch.Tensor:
-    "Each weight's unit norm along `axis` (0: its output unit's incoming weights, 1: its input unit's outgoing weights), broadcast to p."
-    norms = p.transpose(0, axis).flatten(1).norm(dim=1)
-    return norms.view(*[-1 if d == axis else 1 for d in range(p.dim())]).expand_as(p)
-
-def _kernel_centre(p:torch.Tensor)->torch.Tensor:
-    "Minus each weight's squared distance from the centre of its kernel (0 for a linear layer's weights)."
-    if p.dim() <= 2: return torch.zeros_like(p)
-    grids = torch.meshgrid(*[torch.arange(k, dtype=p.dtype) - (k - 1) / 2 for k in p.shape[2:]], indexing='ij')
-    return (-sum(g ** 2 for g in grids)).expand_as(p)
 
 def within_features(model:nn.Module, data:Data, seed:int=0)->tuple[torch.Tensor, dict]:
     "Per prunable weight, each of WITHIN_FEATURES ranked inside its layer, in [0, 1]; and the layers' shapes."
     if data is None: raise ValueError("the learned within-layer rule takes SNIP's scores: pass the target's training set")
-    params = {n: p.detach().cpu().float() for n, p in prunable_parameters(model).items()}
-    columns = dict(snip=snip_scores(model, data, seed), synflow=synflow_scores(model, data, seed),
-                   unit_out_norm={n: _unit_norms(p, 0) for n, p in params.items()},
-                   unit_in_norm={n: _unit_norms(p, 1) for n, p in params.items()},
-                   kernel_centre={n: _kernel_centre(p) for n, p in params.items()})
-    layer = torch.cat([torch.full((p.numel(),), i) for i, p in enumerate(params.values())])
-    ranks = torch.stack([layer_rank(flatten_layers(columns[c]), layer) for c in WITHIN_FEATURES], 1)  # in float64: see layer_rank
-    return ranks, {n: tuple(p.shape) for n, p in params.items()}
+    weights = InitialWeights(model, data, seed)
+    ranks = torch.stack([layer_rank(weights[c], weights.layer) for c in WITHIN_FEATURES], 1)  # in float64: see layer_rank
+    return ranks, weights.shapes
 
 def linear_score(features:torch.Tensor, # weights x columns
                  coef,                   # one coefficient per column
@@ -268,7 +253,7 @@ def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per 
     for run, model, data in runs:
         if id(model) not in features:  # one SNIP pass, one SynFlow pass and one ranking per initialization
             ranks, shapes = within_features(model, data, run.config.seed)
-            features[id(model)] = ranks, torch.cat([torch.full((math.prod(s),), i) for i, s in enumerate(shapes.values())])
+            features[id(model)] = ranks, layer_index(shapes)
         ranks, layer = features[id(model)]
         target = layer_rank(flatten_layers(run.survival()), layer)
         rows = torch.randperm(len(target), generator=torch.Generator().manual_seed(seed))[:WITHIN_ROWS]

@@ -17,7 +17,7 @@ from torch import nn
 from .config import (ConfigError, Execution, Profile, check_choice, check_int, check_number, check_seed,
                                config_dict, get_profile, default_device, is_main_process, key_of, provenance, say)
 from .data import Data
-from .masks import Mask, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
+from .masks import Mask, layer_index, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
 from .criteria import BASELINES, Criterion, baseline, initial_gradient
 from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
 from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
@@ -222,7 +222,7 @@ def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->Survi
         w0=torch.cat([p.detach().flatten() for p in params.values()]),
         g0=torch.cat([grads[n].flatten() for n in params]),
         survival=torch.cat([survival[n].flatten() for n in params]),
-        layer=torch.cat([torch.full((p.numel(),), i, dtype=torch.int16) for i, p in enumerate(params.values())]),
+        layer=layer_index({n: p.shape for n, p in params.items()}, torch.int16),
         layers=[[n, list(p.shape)] for n, p in params.items()], rounds=config.num_rounds, g0_loss=loss,
         config=json.loads(json.dumps(dict(hash=run.key, **config_dict(config)))),
         results=json.loads(run.rounds.to_json(orient='records')))

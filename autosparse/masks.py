@@ -20,7 +20,8 @@ from .store import Store, atomic
 __all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask',
            'mask_from_scores', 'excluded_parameters', 'budget_counts', 'LayerCollapse', 'LayerCollapseError',
            'check_collapse', 'path_network', 'reachable_outputs', 'shuffle_within_layers', 'flatten_layers',
-           'unflatten_layers', 'save_mask', 'load_mask', 'effective_model', 'share_mask', 'saved_or_computed_mask']
+           'unflatten_layers', 'layer_index', 'layer_rank', 'spearman', 'save_mask', 'load_mask', 'effective_model',
+           'share_mask', 'saved_or_computed_mask']
 
 # %% ../nbs/04_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -286,6 +287,27 @@ def unflatten_layers(flat:torch.Tensor, shapes:dict)->dict:
     sizes = [math.prod(s) for s in shapes.values()]
     if sum(sizes) != len(flat): raise ValueError(f"{len(flat)} values for {sum(sizes)} weights")
     return {n: v.view(tuple(s)) for (n, s), v in zip(shapes.items(), flat.split(sizes))}
+
+def layer_index(shapes:dict,               # layer name -> shape, in order
+                dtype:torch.dtype=torch.int64,
+               )->torch.Tensor:
+    "Each weight's layer (its position in `shapes`), flat in the order of `flatten_layers`."
+    return torch.cat([torch.full((math.prod(s),), i, dtype=dtype) for i, s in enumerate(shapes.values())])
+
+def layer_rank(values:torch.Tensor, layer:torch.Tensor)->torch.Tensor:
+    "Each value's rank within its layer, scaled to [0, 1] (ties share their average rank; a one-weight layer gets 0.5)."
+    from scipy.stats import rankdata
+    ranks = torch.empty(len(values))
+    for i in layer.unique():
+        where = (layer == i).nonzero().flatten()
+        r = torch.from_numpy(rankdata(values[where].double().numpy())).float()
+        ranks[where] = (r - 1) / (len(r) - 1) if len(r) > 1 else torch.full_like(r, 0.5)
+    return ranks
+
+def spearman(a:torch.Tensor, b:torch.Tensor)->float:
+    "Spearman rank correlation (ties get their average rank)."
+    from scipy.stats import spearmanr
+    return float(spearmanr(a.double().numpy(), b.double().numpy()).statistic)
 
 # %% ../nbs/04_masks.ipynb #245368d5
 def save_mask(mask:Mask, path:str|Path,
