@@ -57,9 +57,9 @@ def stage(src:Path):
     (src/'api.md').write_text('\n'.join(api))
     pages = [p for p in PAGES if (ROOT/'nbs'/f'{p}.ipynb').exists()]
     index = home((ROOT/'README.md').read_text())
-    index += '\n' + toctree('Start here', ['14_front_door', *pages[:2]])
+    index += '\n' + toctree('Start here', ['15_front_door', *pages[:2]])
     index += toctree('Reproduction', [*REPRODUCTION, *[p.stem for p in executed], *pages[2:]])
-    index += toctree('The library, chapter by chapter', [n for n in library_notebooks() if n != '14_front_door'])
+    index += toctree('The library, chapter by chapter', [n for n in library_notebooks() if n != '15_front_door'])
     index += toctree('Reference', ['api', 'contributing', 'license', 'citation'])
     (src/'index.md').write_text(index)
 

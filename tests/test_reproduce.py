@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from autosparse.cli import REPRODUCTION, WHOLE_RUN
+from autosparse.reproduction import REPRODUCTION, WHOLE_RUN
 from autosparse.masks import count_to_remove
 from autosparse.registry import CRITERIA
 import pytest

@@ -58,7 +58,7 @@ def test_the_method_is_written_here_not_cited():
 
 
 def test_every_reproduction_notebook_is_run_by_reproduce():
-    from autosparse.cli import PAGES, REPRODUCTION
+    from autosparse.reproduction import PAGES, REPRODUCTION
     others = {*PAGES, 'explore'}   # the pages read the committed CSVs (`autosparse publish`); explore: tests/test_browser.py
     papermill = {p.stem for p in (ROOT/'nbs').glob('*.ipynb') if not re.match(r'\d\d_', p.stem) and p.stem not in others}
     assert papermill == {name for name, _ in REPRODUCTION}
@@ -66,7 +66,7 @@ def test_every_reproduction_notebook_is_run_by_reproduce():
 
 def test_every_reproduction_parameter_is_documented_for_help_notebook():
     import papermill as pm
-    from autosparse.cli import REPRODUCTION
+    from autosparse.reproduction import REPRODUCTION
     for name in dict.fromkeys(name for name, _ in REPRODUCTION):
         parameters = pm.inspect_notebook(str(ROOT/'nbs'/f'{name}.ipynb'))
         assert {'profile', 'results', 'figures'} <= set(parameters), name
@@ -76,7 +76,7 @@ def test_every_reproduction_parameter_is_documented_for_help_notebook():
 
 def test_published_notebooks_are_small_and_free_of_progress_bars():
     "What `autosparse reproduce` publishes into nbs/ for readers: each at most 1 MB, no widget state or progress bars."
-    from autosparse.cli import PROGRESS_MIME
+    from autosparse.reproduction import PROGRESS_MIME
     for path in [*(ROOT/'nbs').glob('*.ipynb'), *(ROOT/'nbs'/'executed').glob('*.ipynb')]:
         assert path.stat().st_size <= 1_000_000, f"{path.name}: {path.stat().st_size:,} bytes"
         nb = json.loads(path.read_text())
