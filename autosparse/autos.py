@@ -56,6 +56,7 @@ class InitialWeights:
         "A column computed layer by layer: column(weights of one layer) -> a tensor of its shape."
         return flatten_layers({n: column(p) for n, p in self.params.items()})
 
+# %% ../nbs/08_autos.ipynb #6b73dd00
 def _g0(weights:InitialWeights)->torch.Tensor:
     "The loss gradient over one pass of the training set (and its mean loss, kept as `g0_loss`)."
     if weights.given_g0 is None:
@@ -100,9 +101,11 @@ class Features:
     standardize:str='none'      # 'none' (official: raw values), 'layer' (per layer) or 'model' (over all weights)
 
     def __post_init__(self):
-        if not self.inputs or not isinstance(self.inputs, tuple): raise ConfigError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
+        if not self.inputs or not isinstance(self.inputs, tuple):
+            raise ConfigError(f"inputs must be a non-empty tuple of feature columns; got {self.inputs!r}")
         for c in self.inputs: check_choice('a feature column', c, FEATURE_COLUMNS)
-        check_choice('gradient', self.gradient, ('sum', 'mean')); check_choice('mode', self.mode, ('eval', 'train'))
+        check_choice('gradient', self.gradient, ('sum', 'mean'))
+        check_choice('mode', self.mode, ('eval', 'train'))
         check_choice('standardize', self.standardize, ('none', 'layer', 'model'))
 
 FEATURE_SETS = {
@@ -131,16 +134,21 @@ class ScorerConfig:
     holdout:float=0.1              # fraction of the weights held out for validation
     split:str='weights'            # 'weights' (random weights) or 'layers' (random whole layers)
     seed:int=0                     # split, initialization and shuffling
-    target:str='score'             # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
+    # 'score' (official: the surviving score) or 'layer-rank' (its rank within the weight's layer)
+    target:str='score'
 
     def __post_init__(self):
         if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
-        if not isinstance(self.features, Features): raise ConfigError(f"features must be a Features; got {self.features!r}")
-        check_name('network', self.network); check_choice('split', self.split, ('weights', 'layers'))
+        if not isinstance(self.features, Features):
+            raise ConfigError(f"features must be a Features; got {self.features!r}")
+        check_name('network', self.network)
+        check_choice('split', self.split, ('weights', 'layers'))
         check_choice('target', self.target, ('score', 'layer-rank'))
-        check_number('width', self.width, 0, low_open=True); check_int('image_side', self.image_side, 1)
+        check_number('width', self.width, 0, low_open=True)
+        check_int('image_side', self.image_side, 1)
         if self.epochs is not None: check_int('epochs', self.epochs, 1)
-        check_int('batch_size', self.batch_size, 2); check_number('lr', self.lr, 0, low_open=True)
+        check_int('batch_size', self.batch_size, 2)
+        check_number('lr', self.lr, 0, low_open=True)
         check_number('holdout', self.holdout, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights held out')
         check_seed(self.seed)
 
@@ -230,9 +238,11 @@ def split_weights(layer:torch.Tensor, # each weight's layer index
         chosen, total = [], 0
         for i in torch.randperm(len(sizes), generator=g).tolist():
             if total >= holdout * len(layer) or len(chosen) == len(sizes) - 1: break
-            chosen.append(i); total += int(sizes[i])
+            chosen.append(i)
+            total += int(sizes[i])
         held = torch.isin(layer, torch.tensor(chosen)).nonzero().flatten()
-    is_held = torch.zeros(len(layer), dtype=torch.bool); is_held[held] = True
+    is_held = torch.zeros(len(layer), dtype=torch.bool)
+    is_held[held] = True
     return (~is_held).nonzero().flatten(), is_held.nonzero().flatten()
 
 # %% ../nbs/08_autos.ipynb #3166184e
@@ -246,7 +256,8 @@ class Scorer:
     @torch.no_grad()
     def predict(self, features:torch.Tensor, # weights x columns
                 chunk:int=65536, progress:bool=False)->torch.Tensor:
-        "The predicted surviving score of every row, computed in float64 (so that a mask is the same on every processor)."
+        """The predicted surviving score of every row, computed in float64 (so that a mask is the same on every
+        processor)."""
         return _predict(self.network, features, chunk, progress)
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
@@ -254,12 +265,14 @@ class Scorer:
         f = weight_features(model, data, self.config.features, seed, progress)
         return unflatten_layers(self.predict(f.values, progress=progress), f.shapes)
 
-    def __repr__(self): return f"Scorer({self.key}: {self.config.network} on {self.config.features.inputs}, {self.metrics})"
+    def __repr__(self):
+        return f"Scorer({self.key}: {self.config.network} on {self.config.features.inputs}, {self.metrics})"
 
 @torch.no_grad()
 def _predict(network:nn.Module, features:torch.Tensor, chunk:int=65536, progress:bool=False)->torch.Tensor:
     "Evaluate a float64 copy of `network` on the rows of `features` in chunks, in eval mode: float64 predictions."
-    exact = copy.deepcopy(network).double().eval()  # float32 predictions near-tie; a BLAS kernel's rounding would order them
+    # float32 predictions near-tie; a BLAS kernel's rounding would order them
+    exact = copy.deepcopy(network).double().eval()
     return torch.cat([exact(x.double()) for x in tqdm(features.split(chunk), desc='AutoS scores', disable=not progress, leave=False)])
 
 # %% ../nbs/08_autos.ipynb #645d74e6
@@ -273,12 +286,14 @@ def overlap_with_irp(scores:dict,  # parameter name -> score, for the IRP source
 # %% ../nbs/08_autos.ipynb #bca5e1f6
 def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tensor, held_idx:torch.Tensor,
          config:ScorerConfig, checkpoint:Path, store:Store, progress:bool)->tuple[list, int|None]:
-    "Adam on the MSE, epoch by epoch with a resumable checkpoint; leaves the best epoch's weights in `network`; (history, epochs resumed after)."
+    """Adam on the MSE, epoch by epoch with a resumable checkpoint; leaves the best epoch's weights in `network`;
+    (history, epochs resumed after)."""
     opt = torch.optim.Adam(network.parameters(), lr=config.lr)
     history, best, resumed_after = [], None, None
     if checkpoint.exists() and store.artifact_ok(checkpoint):
         state = torch.load(checkpoint, weights_only=True)
-        network.load_state_dict(state['network']); opt.load_state_dict(state['optimizer'])
+        network.load_state_dict(state['network'])
+        opt.load_state_dict(state['optimizer'])
         history, best, resumed_after = state['history'], state['best'], len(state['history'])
         if progress: say(f"scorer {checkpoint.parent.name}: resumed after epoch {len(history)}/{config.num_epochs}")
     bar = tqdm(range(len(history), config.num_epochs), desc='AutoS training', disable=not progress,
@@ -292,7 +307,9 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
         for idx in order.split(config.batch_size):
             if len(idx) < 2: continue  # BatchNorm needs two rows
             loss = F.mse_loss(network(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
             total += loss.item() * len(idx)
         held_mse = F.mse_loss(_predict(network, x[held_idx]), y[held_idx].double()).item()
         history.append(dict(epoch=epoch + 1, train_mse=total / len(order), held_mse=held_mse))
@@ -310,7 +327,8 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
 def train_scorer(config:ScorerConfig,
                  results:str|Path|Store|None=None, # results root or store; see autosparse.store
                  progress:bool=True)->Scorer:
-    "Train AutoS on the surviving scores of the configured IRP run; a trained scorer is loaded, an interrupted one resumed."
+    """Train AutoS on the surviving scores of the configured IRP run; a trained scorer is loaded, an interrupted one
+    resumed."""
     check_choice('scorer network', config.network, SCORER_NETWORKS)  # before any work
     store, described = Store.at(results), run_identity(config)
     key = key_of(described)
@@ -322,7 +340,8 @@ def train_scorer(config:ScorerConfig,
         dataset = surviving_scores(run, data, progress)
         target = dataset.score if config.target == 'score' else layer_rank(dataset.survival, dataset.layer)
         source = build_profile_model(profile, data, config.irp.seed)
-        same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient  # the data set's g0
+        # the data set's g0
+        same_pass = config.features.mode == 'eval' and config.features.gradient == config.irp.gradient
         f = weight_features(source, data, config.features, config.irp.seed, progress,
                             g0=(dataset.g0, dataset.g0_loss) if same_pass else None)
         features_seconds = time.perf_counter() - t0
@@ -354,19 +373,23 @@ def train_scorer(config:ScorerConfig,
 def save_scorer(scorer:Scorer, path:str|Path,
                 store:Store|None=None, # records its checksum
                ):
-    "Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as metadata."
+    """Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as
+    metadata."""
     from safetensors.torch import save_file
     meta = json.dumps(dict(config=config_dict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'), metrics=scorer.metrics,
                            history=scorer.history, version=package_version()), sort_keys=True)
     write = lambda tmp: save_file({k: v.contiguous() for k, v in scorer.network.state_dict().items()}, str(tmp), metadata={'autosparse': meta})
-    if store is not None: store.save_artifact(path, write); return
+    if store is not None:
+        store.save_artifact(path, write)
+        return
     with atomic(path) as tmp: write(tmp)
 
 def load_scorer(path:str|Path)->Scorer:
     "Read a scorer written by `save_scorer`."
     from safetensors import safe_open
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no AutoS scorer at {path}: train one with autosparse.autos.train_scorer")
+    if not path.exists():
+        raise FileNotFoundError(f"no AutoS scorer at {path}: train one with autosparse.autos.train_scorer")
     with safe_open(str(path), 'pt') as f:
         meta, state = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k) for k in f.keys()}
     config = config_from_dict(ScorerConfig, meta['config'])
@@ -394,4 +417,5 @@ def autos_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:floa
     scorer = pretrained_path(PRETRAINED_SCORER) if scorer is None else scorer
     return resolve_scorer(scorer, progress=progress)(model, data, seed, sparsity, progress)
 
-AUTOS = Criterion('autos', autos_scores, needs_data=True, learner=train_scorer, configuration=ScorerConfig)  # learns from an IRP run
+# learns from an IRP run
+AUTOS = Criterion('autos', autos_scores, needs_data=True, learner=train_scorer, configuration=ScorerConfig)

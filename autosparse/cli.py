@@ -58,7 +58,8 @@ def run_pai_grid(profile:str, criteria:list, sparsities:list, seeds:int=1, resul
 def model_factory(spec:str):
     "The model factory a 'module:function' string names, e.g. 'torchvision.models:resnet18'."
     module, _, name = spec.partition(':')
-    if not module or not name: raise ValueError(f"a model is named 'module:factory', e.g. torchvision.models:resnet18; got {spec!r}")
+    if not module or not name:
+        raise ValueError(f"a model is named 'module:factory', e.g. torchvision.models:resnet18; got {spec!r}")
     try: found = importlib.import_module(module)
     except ImportError as e: raise ImportError(f"cannot import {module!r} for the model {spec!r}: {e}") from None
     factory = getattr(found, name, None)
@@ -81,7 +82,8 @@ def prune_model(model:str, criterion_name:str, sparsity:float, out:str|Path,
     factory = model_factory(model)
     torch.manual_seed(seed)
     built = factory(**({} if num_classes is None else dict(num_classes=num_classes)))
-    if not isinstance(built, nn.Module): raise ValueError(f"{model!r} returned a {type(built).__name__}, not a torch.nn.Module")
+    if not isinstance(built, nn.Module):
+        raise ValueError(f"{model!r} returned a {type(built).__name__}, not a torch.nn.Module")
     data = load_dataset(dataset, train_per_class=per_class) if dataset else None
     mask = prune(criterion_name, built, sparsity, data, seed, iterations=iterations, on_collapse=on_collapse,
                  exclude=tuple(exclude), min_density=min_density,
@@ -101,13 +103,15 @@ def _add_prune_command(sub):
     "The `prune` subcommand's arguments."
     cmd = sub.add_parser('prune', help="a mask for your model: --model module:factory, any criterion, written to --out")
     cmd.add_argument('--model', required=True, help="a model factory as module:function, e.g. torchvision.models:resnet18")
-    cmd.add_argument('--criterion', required=True, choices=list(CRITERIA)); cmd.add_argument('--sparsity', type=_sparsity, required=True)
+    cmd.add_argument('--criterion', required=True, choices=list(CRITERIA))
+    cmd.add_argument('--sparsity', type=_sparsity, required=True)
     cmd.add_argument('--out', required=True, help='the mask file to write (safetensors; autosparse.load_mask reads it)')
     cmd.add_argument('--input-shape', type=_shape, help='one input, e.g. 3,32,32 (default: the data set\'s)')
     cmd.add_argument('--num-classes', type=_count, help="passed to the factory as num_classes")
     cmd.add_argument('--dataset', choices=list(DATASETS), help='data for the criteria that need it')
     cmd.add_argument('--per-class', type=_count, default=10, help='training images per class from --dataset (default 10)')
-    cmd.add_argument('--seed', type=_seed, default=0); cmd.add_argument('--iterations', type=_count, help="rounds (default: the criterion's)")
+    cmd.add_argument('--seed', type=_seed, default=0)
+    cmd.add_argument('--iterations', type=_count, help="rounds (default: the criterion's)")
     cmd.add_argument('--on-collapse', default='warn', choices=COLLAPSE_POLICIES,
                      help='a mask that empties a layer: warn (default), error or ignore')
     cmd.add_argument('--exclude', nargs='+', default=[], metavar='NAME',
@@ -123,7 +127,8 @@ def _seed(text:str)->int:
     "A seed argument: an integer in [0, MAX_SEED]."
     try: value = int(text)
     except ValueError: value = None
-    if value is None or not 0 <= value <= MAX_SEED: raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}]; got {text!r}")
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}]; got {text!r}")
     return value
 
 def _sparsity(text:str)->float:
@@ -165,22 +170,27 @@ def parser()->argparse.ArgumentParser:
     rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
     rep.add_argument('--only', nargs='+', choices=list(dict(REPRODUCTION)), help='run these notebooks only (default: all)')
     one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
-    one.add_argument('--profile', **profile); one.add_argument('--criterion', required=True, choices=list(CRITERIA))
-    one.add_argument('--sparsity', type=_sparsity, required=True); one.add_argument('--seed', type=_seed, default=0)
+    one.add_argument('--profile', **profile)
+    one.add_argument('--criterion', required=True, choices=list(CRITERIA))
+    one.add_argument('--sparsity', type=_sparsity, required=True)
+    one.add_argument('--seed', type=_seed, default=0)
     one.add_argument('--check', default='none', choices=CHECKS, help="sanity check: 'none', 'shuffle' or 'reinit'")
     one.add_argument('--results', **results)
     grid = sub.add_parser('grid', help='a grid of PaI runs: the dense run and every criterion at every sparsity, per seed')
-    grid.add_argument('--profile', **profile); grid.add_argument('--criteria', nargs='+', required=True, choices=list(CRITERIA))
+    grid.add_argument('--profile', **profile)
+    grid.add_argument('--criteria', nargs='+', required=True, choices=list(CRITERIA))
     grid.add_argument('--sparsities', nargs='+', type=_sparsity, required=True)
     grid.add_argument('--seeds', type=_count, default=1, help='seeds 0 .. seeds - 1 (default 1)')
     grid.add_argument('--results', **results)
     irp = sub.add_parser('irp', help='one IRP run; under torchrun, each round data-parallel over its processes')
-    irp.add_argument('--profile', **profile); irp.add_argument('--seed', type=_seed, default=0)
+    irp.add_argument('--profile', **profile)
+    irp.add_argument('--seed', type=_seed, default=0)
     irp.add_argument('--results', **results)
     pub = sub.add_parser('publish', help="write the committed outputs of the CPU profile: the shipped criteria, the notebooks with their outputs, the pages")
     pub.add_argument('--what', nargs='+', default=['pretrained', 'notebooks', 'pages'], choices=['pretrained', 'notebooks', 'pages'],
                      help='what to write (default: all three)')
-    pub.add_argument('--runs', help='the executed notebooks `reproduce` left (default: runs/)'); pub.add_argument('--results', **results)
+    pub.add_argument('--runs', help='the executed notebooks `reproduce` left (default: runs/)')
+    pub.add_argument('--results', **results)
     pub.add_argument('--backend', default='local', choices=BACKENDS, help="as `reproduce` ran (on Ray, one thread per run)")
     pub.add_argument('--address', help="the Ray cluster to join")
     cmp = sub.add_parser('compare', help="a rerun's per-seed tables against the committed ones: cells, conclusions, a verdict")
@@ -215,7 +225,8 @@ def main(argv:list[str]|None=None):
             print(f"published {len(written)} files: the committed outputs (review them with `git diff`)")
         elif args.command == 'compare':
             verdict = compare_reproductions(args.rerun, args.against, args.profile)
-            for name in ('cells', 'conclusions'): write_csv(verdict[name], Path(args.rerun)/f'compare-{name}-{args.profile}.csv')
+            for name in ('cells', 'conclusions'):
+                write_csv(verdict[name], Path(args.rerun)/f'compare-{name}-{args.profile}.csv')
             print(verdict['summary'])
             print(f"the rerun {'reproduces' if verdict['agree'] else 'does not reproduce'} the results in {args.against} "
                   f"(every cell and conclusion: {args.rerun}/compare-*-{args.profile}.csv)")
@@ -229,7 +240,8 @@ def main(argv:list[str]|None=None):
     except (ValueError, TypeError, FileNotFoundError, ImportError, ReadOnlyResults, TrainingDiverged) as e:
         p.exit(2, f"autosparse: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}\n")
     except GridError as e: p.exit(1, f"autosparse: error: {e}\n")
-    except KeyboardInterrupt: p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")
+    except KeyboardInterrupt:
+        p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")
     except Exception as e:
         if type(e).__name__ == 'PapermillExecutionError':
             p.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")

@@ -70,7 +70,8 @@ def requires(module:str,  # the optional module to import
             ):
     "An optional dependency, imported; if it is missing, an ImportError in one line naming the extra that installs it."
     try: return importlib.import_module(module)
-    except ImportError: raise ImportError(f"{what} needs {module.split('.')[0]}: pip install 'autosparse[{extra}]'") from None
+    except ImportError:
+        raise ImportError(f"{what} needs {module.split('.')[0]}: pip install 'autosparse[{extra}]'") from None
 
 # %% ../nbs/00_config.ipynb #0d629351
 RESULTS_VERSION = 3  # bump with every change that alters a result (see the table above)
@@ -121,12 +122,15 @@ def arithmetic_probe()->str:
         for dtype in precisions:  # two SGD steps as the training loop takes them (bfloat16: autocast, channels-last)
             model, inputs = copy.deepcopy(net), x.double() if dtype == torch.float64 else x
             if dtype == torch.float64: model.double()
-            if dtype == torch.bfloat16: model, inputs = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+            if dtype == torch.bfloat16:
+                model, inputs = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
             opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
             for _ in range(2):
                 with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
                     loss = torch.nn.functional.cross_entropy(model(inputs).float(), y)
-                opt.zero_grad(); loss.backward(); opt.step()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             for t in model.state_dict().values(): content.update(t.double().contiguous().numpy().tobytes())
     finally: torch.set_num_threads(threads)
     return content.hexdigest()[:12]
@@ -173,7 +177,8 @@ class Execution:
 def say(text:str):
     "Print a progress line; in a Jupyter kernel, also write it to the terminal that started the kernel."
     print(text, flush=True)
-    if type(sys.stderr).__module__ == 'ipykernel.iostream':  # its fileno() is the kernel's own stderr, not the notebook's
+    # its fileno() is the kernel's own stderr, not the notebook's
+    if type(sys.stderr).__module__ == 'ipykernel.iostream':
         with contextlib.suppress(OSError, ValueError): os.write(sys.stderr.fileno(), f'{text}\n'.encode())
 
 # %% ../nbs/00_config.ipynb #c385daaa
@@ -195,11 +200,16 @@ class Recipe:
     eval_every:int=1          # evaluate the test set every this many epochs, and after the last
 
     def __post_init__(self):
-        check_int('epochs', self.epochs, 1); check_int('batch_size', self.batch_size, 1); check_int('eval_batch_size', self.eval_batch_size, 1)
+        check_int('epochs', self.epochs, 1)
+        check_int('batch_size', self.batch_size, 1)
+        check_int('eval_batch_size', self.eval_batch_size, 1)
         check_int('eval_every', self.eval_every, 1)
-        check_number('lr', self.lr, 0, low_open=True); check_number('momentum', self.momentum, 0, 1)
-        check_number('weight_decay', self.weight_decay, 0); check_number('gamma', self.gamma, 0, low_open=True)
-        check_choice('schedule', self.schedule, ('step', 'cosine')); check_choice('precision', self.precision, ('auto', 'bf16', 'fp32'))
+        check_number('lr', self.lr, 0, low_open=True)
+        check_number('momentum', self.momentum, 0, 1)
+        check_number('weight_decay', self.weight_decay, 0)
+        check_number('gamma', self.gamma, 0, low_open=True)
+        check_choice('schedule', self.schedule, ('step', 'cosine'))
+        check_choice('precision', self.precision, ('auto', 'bf16', 'fp32'))
         for m in self.milestones: check_int('a milestone', m, 1, self.epochs)
 
 RECIPES = {
@@ -213,7 +223,8 @@ RECIPES = {
 class Profile:
     "The scale of an experiment: data, model, width, recipe."
     name:str
-    dataset:str|object          # a data set's name (autosparse.data.DATASETS), or your own Data (autosparse.training.custom_profile)
+    # a data set's name (autosparse.data.DATASETS), or your own Data (autosparse.training.custom_profile)
+    dataset:str|object
     model:str|object            # a model's name (autosparse.models.MODELS), or your own model: a module or a factory
     width:float                 # channel multiplier
     train_per_class:int|None    # class-balanced training subset, None for the whole training set
@@ -227,12 +238,14 @@ class Profile:
         if isinstance(self.model, str): check_name('model', self.model)
         check_number('width', self.width, 0, low_open=True, meaning='the channel multiplier')
         if self.train_per_class is not None: check_int('train_per_class', self.train_per_class, 1)
-        check_int('irp_rounds', self.irp_rounds, 1); check_int('scorer_epochs', self.scorer_epochs, 1)
+        check_int('irp_rounds', self.irp_rounds, 1)
+        check_int('scorer_epochs', self.scorer_epochs, 1)
         if not isinstance(self.recipe, Recipe): raise ConfigError(f"recipe must be a Recipe; got {self.recipe!r}")
 
     @property
     def custom(self)->bool:
-        "Whether the profile trains a user's own model or data rather than registered ones (named by their fingerprints)."
+        """Whether the profile trains a user's own model or data rather than registered ones (named by their
+        fingerprints)."""
         return not (isinstance(self.dataset, str) and isinstance(self.model, str))
 
 PROFILES = {
@@ -256,7 +269,8 @@ class Reproduction:
     second_source:Profile       # the ablation's other IRP source (VGG-19)
     sparsities:tuple            # the source table's
     transfer_sparsities:tuple   # the transfer tables'
-    extreme_sparsities:tuple=(0.98, 0.99, 0.995) # where a criterion learned from IRP is tested on every target (extreme.ipynb)
+    # where a criterion learned from IRP is tested on every target (extreme.ipynb)
+    extreme_sparsities:tuple=(0.98, 0.99, 0.995)
     seeds:int=3                 # of the source and transfer tables
     study_seeds:int=3           # of the ablations, the layer densities and the diagnostics
     irp_seeds:int=3             # IRP runs of the source table's reference (seed 0's is the one AutoS learns from)
@@ -297,10 +311,12 @@ def get_reproduction(profile:str)->Reproduction:
 
 # %% ../nbs/00_config.ipynb #a0318f30
 def named(obj)->str:
-    "A profile's model or data set by name: a registry's name as it is, yours by its own (its fingerprint says what it is)."
+    """A profile's model or data set by name: a registry's name as it is, yours by its own (its fingerprint says what it
+    is)."""
     if isinstance(obj, str): return obj
     if isinstance(getattr(obj, 'name', None), str): return obj.name   # a Data
-    kind = type(obj) if hasattr(obj, 'forward') and not isinstance(obj, type) else obj  # a module by its class, a factory by itself
+    # a module by its class, a factory by itself
+    kind = type(obj) if hasattr(obj, 'forward') and not isinstance(obj, type) else obj
     return f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', type(kind).__name__)}"
 
 def _plain(obj, fingerprint,
@@ -319,7 +335,8 @@ def _plain(obj, fingerprint,
     return obj
 
 def config_dict(config)->dict:
-    "Every field of a configuration as JSON-ready values (as `dataclasses.asdict`, with a user's model and data by name)."
+    """Every field of a configuration as JSON-ready values (as `dataclasses.asdict`, with a user's model and data by
+    name)."""
     return _plain(config, None, defaults=True)
 
 # %% ../nbs/00_config.ipynb #657c8abf
@@ -382,7 +399,8 @@ def git_state()->dict:
     if head.returncode: return dict(commit=None, dirty=None)
     return dict(commit=head.stdout.strip(), dirty=bool(status.stdout.strip()))
 
-VERSIONED = ('torch', 'torchvision', 'numpy', 'scipy', 'pandas', 'cvxpy', 'ray', 'papermill')  # what the results depend on
+# what the results depend on
+VERSIONED = ('torch', 'torchvision', 'numpy', 'scipy', 'pandas', 'cvxpy', 'ray', 'papermill')
 
 def versions()->dict:
     "The versions a result is computed with: Python's and those of the packages in VERSIONED (None: not installed)."

@@ -72,7 +72,8 @@ def initial_gradient(model:nn.Module,
                      progress:bool=False,
                     )->tuple[dict, float]:
     "dL/dw of every prunable weight over one pass of the training set, and the pass's mean loss."
-    check_choice('reduction', reduction, ('sum', 'mean')); check_choice('mode', mode, ('eval', 'train'))
+    check_choice('reduction', reduction, ('sum', 'mean'))
+    check_choice('mode', mode, ('eval', 'train'))
     batches = scoring_pass(data, batch_size, seed, augment)
     with scoring_copy(model, dtype) as net:
         params = prunable_parameters(net)
@@ -149,7 +150,8 @@ def synflow_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:fl
                    input_shape:tuple|None=None, # one input's shape; default: the data set's (SynFlow needs no data otherwise)
                   )->dict:
     "SynFlow: |w * dR/dw| for R the output sum of the all-ones input through |weights|, in float64 and eval mode."
-    if input_shape is None and data is None: raise ValueError("SynFlow needs an input shape (or a data set to take it from)")
+    if input_shape is None and data is None:
+        raise ValueError("SynFlow needs an input shape (or a data set to take it from)")
     shape = tuple(input_shape or data.input_shape)
     params = prunable_parameters(model)
     # |every parameter and buffer| in float64, passed to the model as its state (no copy of the model, one per round before)
@@ -171,7 +173,9 @@ def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Da
                    **options,                   # passed to the criterion
                   )->Mask:
     "Prune in K rounds, rescoring the masked network each round."
-    check_choice('schedule', schedule, ('exponential', 'linear')); check_int('iterations', iterations, 1); check_sparsity(sparsity)
+    check_choice('schedule', schedule, ('exponential', 'linear'))
+    check_int('iterations', iterations, 1)
+    check_sparsity(sparsity)
     density = 1 - sparsity
     masked, mask = copy.deepcopy(model), None
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion.name} rounds', disable=not progress, leave=False):
@@ -211,7 +215,8 @@ def _path_counts(model:nn.Module, input_shape:tuple, unit_mask:dict)->dict:
 def _balance_layer(paths:torch.Tensor,  # effective paths into each input channel
                    out_channels:int, kernel:int, budget:int, alpha:float, beta:float,
                    max_nodes:int, gap:float)->tuple[torch.Tensor, dict]:
-    "NPB's integer program for one chunk: how many of the `kernel` positions connect each (output, input) pair; the solve's status."
+    """NPB's integer program for one chunk: how many of the `kernel` positions connect each (output, input) pair; the
+    solve's status."""
     cp = requires('cvxpy', 'npb', "criterion 'npb'")
     # rounded to float32: path counts differ in their last float64 bits between processors (another summation order), and
     # an integer program with near-ties would pick another of its optima; rounded, they agree but with odds ~1e-9 a count
@@ -223,7 +228,8 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
     row = out_channels * kernel                                  # most edges one input channel can carry
     best = np.sort(p)[::-1]
     full, rest = divmod(budget, row)
-    max_paths = max(math.fsum(best[:full]) * row + (best[full] * rest if full < c_in else 0), 1e-12)  # fsum: in any order
+    # fsum: in any order
+    max_paths = max(math.fsum(best[:full]) * row + (best[full] * rest if full < c_in else 0), 1e-12)
     edges_paths = cp.sum(p @ M) / max_paths
     pairs = (budget - cp.sum(cp.pos(1 - M))) / max(budget, 1)
     problem = cp.Problem(cp.Maximize(alpha * nodes + (1 - alpha) * edges_paths + beta * pairs),
@@ -244,8 +250,11 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
                progress:bool=False)->Scores:
     "NPB: ERK densities, then per layer an integer program balancing effective nodes and paths."
     if sparsity is None: raise ValueError("NPB plans a mask for a given sparsity: pass sparsity")
-    check_int('max_nodes', max_nodes, 1); check_number('gap', gap, 0); check_int('chunk', chunk, 1)
-    if input_shape is None and data is None: raise ValueError("NPB needs an input shape (or a data set to take it from)")
+    check_int('max_nodes', max_nodes, 1)
+    check_number('gap', gap, 0)
+    check_int('chunk', chunk, 1)
+    if input_shape is None and data is None:
+        raise ValueError("NPB needs an input shape (or a data set to take it from)")
     shape = tuple(input_shape or data.input_shape)
     params = prunable_parameters(model)
     densities = erk_densities({n: tuple(p.shape) for n, p in params.items()}, 1 - sparsity)
@@ -270,7 +279,8 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
 
 # %% ../nbs/06_criteria.ipynb #88012d7f
 def takes_input_shape(scores:Callable)->bool:
-    "Whether a scoring function uses an input shape (the data-free criteria that build an input do; the others ignore it)."
+    """Whether a scoring function uses an input shape (the data-free criteria that build an input do; the others ignore
+    it)."""
     return 'input_shape' in inspect.signature(scores).parameters
 
 # %% ../nbs/06_criteria.ipynb #8e1f38b7
@@ -279,17 +289,21 @@ def takes_input_shape(scores:Callable)->bool:
 class Criterion:
     "A pruning criterion: how it scores every prunable weight, and how it is applied."
     name:str
-    scores:Callable                  # scores(model, data, seed, sparsity, **options) -> {parameter name: score}, higher keeps
+    # scores(model, data, seed, sparsity, **options) -> {parameter name: score}, higher keeps
+    scores:Callable
     iterations:int=1                 # rounds it prunes in by default, rescoring the masked network each round
     needs_data:bool=False            # whether it needs a data set (the data-free ones take an input shape or data)
-    learner:Callable|None=None       # a learned criterion's: learner(configuration, results, progress) -> its `scorer` option
-    configuration:Callable|None=None # a learned criterion's: configuration(IRPConfig) -> what it learns from that IRP run
+    # a learned criterion's: learner(configuration, results, progress) -> its `scorer` option
+    learner:Callable|None=None
+    # a learned criterion's: configuration(IRPConfig) -> what it learns from that IRP run
+    configuration:Callable|None=None
 
     @property
     def learned(self)->bool: return self.learner is not None
 
     def inputs(self, model:nn.Module, data=None, options:dict={})->tuple[nn.Module, Data|None, dict]:
-        "The model as it computes, the data as a `Data` and the options, checked: a one-line error for what the criterion cannot use."
+        """The model as it computes, the data as a `Data` and the options, checked: a one-line error for what the
+        criterion cannot use."""
         model = effective_model(model)    # torch.nn.utils.prune's reparametrization: the effective weights are scored
         if not prunable_parameters(model):
             raise ValueError(f"the model has no prunable layer: nothing to score (prunable: the weights of {', '.join(t.__name__ for t in PRUNABLE_LAYERS)})")
@@ -331,13 +345,17 @@ class Criterion:
               **options,                   # passed to the criterion
              )->Mask:
         "The criterion's mask at a sparsity (of the weights not excluded), in one shot or iteratively."
-        check_sparsity(sparsity); check_seed(seed); check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
+        check_sparsity(sparsity)
+        check_seed(seed)
+        check_choice('on_collapse', on_collapse, COLLAPSE_POLICIES)
         iterations = self.iterations if iterations is None else iterations
         check_int('iterations', iterations, 1)
-        if budgets is not None and iterations > 1: raise ValueError("budgets fix a one-shot mask's layer counts: pass iterations=1")
+        if budgets is not None and iterations > 1:
+            raise ValueError("budgets fix a one-shot mask's layer counts: pass iterations=1")
         model, data, options = self.inputs(model, data, options)
         kept = dict(exclude=excluded_parameters(model, exclude), min_density=min_density)
-        if iterations > 1: mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **kept, **options)
+        if iterations > 1:
+            mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **kept, **options)
         else:
             scores = self.scored(model, data, seed, sparsity, **options)
             split = dict(budgets=budgets) if budgets is not None else kept

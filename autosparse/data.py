@@ -86,7 +86,8 @@ class Data:
             import hashlib
             content = hashlib.sha256()
             for t in (self.train_x, self.train_y, self.test_x, self.test_y):
-                content.update(str((t.dtype, tuple(t.shape))).encode()); content.update(t.contiguous().numpy().tobytes())
+                content.update(str((t.dtype, tuple(t.shape))).encode())
+                content.update(t.contiguous().numpy().tobytes())
             content.update(repr((self.mean, self.std, self.crop_padding, self.flip)).encode())
             subset = None if self.indices is None else hashlib.sha256(self.indices.numpy().tobytes()).hexdigest()[:16]
             self._fingerprint = dict(name=self.name, train=len(self.train_y), test=len(self.test_y),
@@ -100,7 +101,8 @@ def balanced_indices(labels:torch.Tensor, # N integer labels
                      seed:int=0,
                     )->torch.Tensor:
     "Sorted indices of `per_class` random examples of every class."
-    check_int('per_class', per_class, 1); check_seed(seed)
+    check_int('per_class', per_class, 1)
+    check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     picks = []
     for c in labels.unique().tolist():
@@ -175,7 +177,8 @@ def read_idx(path:str|Path)->torch.Tensor:
     return torch.frombuffer(bytearray(raw[4+4*ndim:]), dtype=torch.uint8).reshape(shape)
 
 def _exact_moments(values:torch.Tensor)->tuple[float, float]:
-    "The mean and (unbiased) standard deviation of a flat tensor, rounded once from exact sums: any order, any processor."
+    """The mean and (unbiased) standard deviation of a flat tensor, rounded once from exact sums: any order, any
+    processor."""
     if values.dtype == torch.uint8:  # images, scaled to [0, 1]: the sums are exact integers
         n, total, squares = len(values), int(values.long().sum()), int((values.long() ** 2).sum())
         return float(Fraction(total, n * 255)), math.sqrt(float(Fraction(n * squares - total ** 2, n * (n - 1) * 255 ** 2)))
@@ -244,7 +247,9 @@ def load_mnist1d(root:Path, download:bool)->Data:
     generator = requires('mnist1d.data', 'repro', 'the mnist1d data set')
     np_state, py_state = np.random.get_state(), random.getstate()  # the generator reseeds the global generators
     try: d = generator.make_dataset(generator.get_dataset_args())
-    finally: np.random.set_state(np_state); random.setstate(py_state)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
     as_images = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))[:, None, None, :]
     train_x, test_x = as_images(d['x']), as_images(d['x_test'])
     return Data('mnist1d', train_x, torch.as_tensor(d['y']).long(), test_x, torch.as_tensor(d['y_test']).long(), 10,
@@ -311,7 +316,8 @@ def load_tinyimagenet(root:Path, download:bool)->Data:
                                  f"or unzip {TINYIMAGENET_URL} into {root}")
         from torchvision.datasets.utils import download_and_extract_archive
         try: download_and_extract_archive(TINYIMAGENET_URL, str(root))
-        except (OSError, RuntimeError) as e: raise DatasetMissing(f"could not download TinyImageNet into {root}: {e}") from None
+        except (OSError, RuntimeError) as e:
+            raise DatasetMissing(f"could not download TinyImageNet into {root}: {e}") from None
     cache = folder/'tensors.safetensors'
     if not cache.exists():
         with atomic(cache) as tmp: save_file(_tinyimagenet_tensors(folder), str(tmp))
@@ -347,7 +353,8 @@ def _pairs(batches, what:str)->tuple[torch.Tensor, torch.Tensor]:
         if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and all(torch.is_tensor(t) for t in batch)):
             raise TypeError(f"{what} must yield (inputs, labels) pairs of tensors; got {type(batch).__name__}"
                             + (f" of {len(batch)}" if isinstance(batch, (tuple, list)) else ''))
-        xs.append(batch[0]); ys.append(batch[1])
+        xs.append(batch[0])
+        ys.append(batch[1])
     if not xs: raise ValueError(f"{what} is empty")
     return torch.cat(xs), torch.cat(ys)
 
@@ -376,7 +383,8 @@ def as_data(data,                          # any of DATA_FORMS
     if x.dim() < 2 or len(x) != len(y) or len(tx) != len(ty) or x.shape[1:] != tx.shape[1:]:
         raise ValueError(f"inputs must be N x (one input's shape) with N labels; got inputs {tuple(x.shape)} and labels {tuple(y.shape)}"
                          + (f", test inputs {tuple(tx.shape)} and labels {tuple(ty.shape)}" if test is not None else ''))
-    if y.is_floating_point() or y.dim() != 1: raise TypeError(f"labels must be a 1-D tensor of integers; got {y.dtype} of shape {tuple(y.shape)}")
+    if y.is_floating_point() or y.dim() != 1:
+        raise TypeError(f"labels must be a 1-D tensor of integers; got {y.dtype} of shape {tuple(y.shape)}")
     labels = torch.cat([y, ty])
     num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
     check_int('num_classes', num_classes, 1)

@@ -36,13 +36,18 @@ __all__ = ['WITHIN_RULES', 'DESCRIPTORS', 'SHORTCUT_NAMES', 'WITHIN_FEATURES', '
 # %% ../nbs/09_density.ipynb #826079b4
 WITHIN_RULES = ('magnitude', 'random', 'snip', 'synflow', 'autos', 'learned')  # a baseline's name, or learned here
 
+# %% ../nbs/09_density.ipynb #1f024acb
 @dataclass(frozen=True)
 class DensityConfig:
     "A learned layer-density criterion: the IRP run it learns from, its density model, and how it picks weights."
     irp:IRPConfig                 # the source run
-    extra_irp:tuple[IRPConfig, ...]=()  # further IRP runs (IRPConfig) pooled with `irp`: other architectures or data sets
-    model:str='ridge'             # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
-    within:str='magnitude'        # inside a layer: 'magnitude', 'random', 'snip', 'synflow', 'autos' (a scorer of the within-layer survival rank) or 'learned' (a linear model of within-layer feature ranks)
+    # further IRP runs (IRPConfig) pooled with `irp`: other architectures or data sets
+    extra_irp:tuple[IRPConfig, ...]=()
+    # 'ridge' (descriptors -> density, any architecture) or 'irp' (IRP's densities; its architecture only)
+    model:str='ridge'
+    # inside a layer: 'magnitude', 'random', 'snip', 'synflow', 'autos' (a scorer of the within-layer survival rank) or
+    # 'learned' (a linear model of within-layer feature ranks)
+    within:str='magnitude'
     penalty:float=1.0             # the ridge's L2 penalty (on standardized descriptors)
     min_per_output:float=1.0      # each layer keeps at least this many weights per output unit (0: no floor)
     rounds:int|None=None          # fit on the IRP run's first rounds only (None: all), to test extrapolation
@@ -51,10 +56,14 @@ class DensityConfig:
         if not isinstance(self.irp, IRPConfig): raise ConfigError(f"irp must be an IRPConfig; got {self.irp!r}")
         if not isinstance(self.extra_irp, tuple) or not all(isinstance(r, IRPConfig) for r in self.extra_irp):
             raise ConfigError(f"extra_irp must be a tuple of IRPConfig; got {self.extra_irp!r}")
-        check_choice('model', self.model, ('ridge', 'irp')); check_choice('within', self.within, WITHIN_RULES)
-        if self.model == 'irp' and self.extra_irp: raise ConfigError("model='irp' is one IRP run's own densities: it takes no extra_irp")
-        if self.within == 'autos' and self.extra_irp: raise ConfigError("within='autos' learns from one IRP run: it takes no extra_irp")
-        check_number('penalty', self.penalty, 0); check_number('min_per_output', self.min_per_output, 0)
+        check_choice('model', self.model, ('ridge', 'irp'))
+        check_choice('within', self.within, WITHIN_RULES)
+        if self.model == 'irp' and self.extra_irp:
+            raise ConfigError("model='irp' is one IRP run's own densities: it takes no extra_irp")
+        if self.within == 'autos' and self.extra_irp:
+            raise ConfigError("within='autos' learns from one IRP run: it takes no extra_irp")
+        check_number('penalty', self.penalty, 0)
+        check_number('min_per_output', self.min_per_output, 0)
         if self.rounds is not None: check_int('rounds', self.rounds, 1, min(r.num_rounds for r in self.sources))
 
     @property
@@ -94,7 +103,8 @@ def _design(phi:np.ndarray, # layers x descriptors, standardized
 
 def fit_ridge(x:np.ndarray, y:np.ndarray, penalty:float)->np.ndarray:
     "Ridge regression coefficients (the intercept, column 0, is not penalized)."
-    reg = penalty * np.eye(x.shape[1]); reg[0, 0] = 0
+    reg = penalty * np.eye(x.shape[1])
+    reg[0, 0] = 0
     return np.linalg.solve(x.T @ x + reg, x.T @ y)
 
 # %% ../nbs/09_density.ipynb #eabf1a6d
@@ -139,10 +149,12 @@ def scores_with_budgets(within:dict,  # parameter name -> scores that rank the w
 # one cell: a class reads whole: the fitted model, its budgets and its scores
 @dataclass
 class LayerDensity:
-    "A fitted layer-density model with its rule for the weights inside a layer; called like a criterion, it scores a model."
+    """A fitted layer-density model with its rule for the weights inside a layer; called like a criterion, it scores a
+    model."""
     config:DensityConfig
     source:pd.DataFrame          # the IRP sources' layer descriptors (and each layer's run: `irp_key`)
-    irp:pd.DataFrame             # per run, round and layer: irp_key, round, layer, weights, kept, density, global_density
+    # per run, round and layer: irp_key, round, layer, weights, kept, density, global_density
+    irp:pd.DataFrame
     mean:np.ndarray              # the descriptors' mean and standard deviation over the sources' layers
     std:np.ndarray
     coef:np.ndarray|None         # the ridge's coefficients (model='ridge')
@@ -186,7 +198,8 @@ class LayerDensity:
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,
                  input_shape:tuple|None=None)->dict:
-        if sparsity is None: raise ValueError("a layer-density criterion plans a mask for a given sparsity: pass sparsity")
+        if sparsity is None:
+            raise ValueError("a layer-density criterion plans a mask for a given sparsity: pass sparsity")
         return scores_with_budgets(self.within_scores(model, data, seed, progress, input_shape), self.budgets(model, sparsity))
 
 # %% ../nbs/09_density.ipynb #0343d8d8
@@ -232,9 +245,11 @@ WITHIN_ROWS = 200_000  # weights of each IRP run the within-layer model is fitte
 
 def within_features(model:nn.Module, data:Data, seed:int=0)->tuple[torch.Tensor, dict]:
     "Per prunable weight, each of WITHIN_FEATURES ranked inside its layer, in [0, 1]; and the layers' shapes."
-    if data is None: raise ValueError("the learned within-layer rule takes SNIP's scores: pass the target's training set")
+    if data is None:
+        raise ValueError("the learned within-layer rule takes SNIP's scores: pass the target's training set")
     weights = InitialWeights(model, data, seed)
-    ranks = torch.stack([layer_rank(weights[c], weights.layer) for c in WITHIN_FEATURES], 1)  # in float64: see layer_rank
+    # in float64: see layer_rank
+    ranks = torch.stack([layer_rank(weights[c], weights.layer) for c in WITHIN_FEATURES], 1)
     return ranks, weights.shapes
 
 def linear_score(features:torch.Tensor, # weights x columns
@@ -257,7 +272,8 @@ def fit_within(runs:list, # (IRPRun, its model at initialization, its data) per 
         ranks, layer = features[id(model)]
         target = layer_rank(flatten_layers(run.survival()), layer)
         rows = torch.randperm(len(target), generator=torch.Generator().manual_seed(seed))[:WITHIN_ROWS]
-        xs.append(ranks[rows].double().numpy()); ys.append(target[rows].double().numpy())
+        xs.append(ranks[rows].double().numpy())
+        ys.append(target[rows].double().numpy())
     x = np.concatenate(xs)
     return fit_ridge(np.column_stack([np.ones(len(x)), x]), np.concatenate(ys), 1e-6 * len(x))
 
@@ -267,7 +283,8 @@ def layer_density_scores(model:nn.Module, data:Data|None=None, seed:int=0, spars
                          within:str|None=None,   # the rule the criterion's name promises, checked against the model's
                          input_shape:tuple|None=None, # one input's shape, for the data-free rules called without data
                          progress:bool=False)->dict:
-    "Learned layer densities: IRP's layer budgets predicted for `model` at `sparsity`, weights picked inside each layer."
+    """Learned layer densities: IRP's layer budgets predicted for `model` at `sparsity`, weights picked inside each
+    layer."""
     if scorer is None: scorer = pretrained_density(within or 'magnitude')
     if isinstance(scorer, DensityConfig): scorer = fit_layer_density(scorer, progress=progress)
     if within is not None and scorer.config.within != within:
@@ -278,7 +295,8 @@ def density_criterion(rule:str,       # one of WITHIN_RULES: how it picks the we
                       iterations:int|None=None, # rounds it prunes in, rescoring the masked network each round; None: the rule's own
                       suffix:str='',    # after the rule in its name, for a second criterion of one rule
                      )->Criterion:
-    "The learned-density criterion that picks weights inside a layer by `rule` (a baseline's rule: its rounds and its need of data)."
+    """The learned-density criterion that picks weights inside a layer by `rule` (a baseline's rule: its rounds and its
+    need of data)."""
     fixed = {c.name: c for c in BASELINES}.get(rule)  # None for autos and learned: one round, and they need data
     return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores, within=rule),
                      iterations=iterations or (fixed.iterations if fixed else 1), needs_data=fixed.needs_data if fixed else True,
@@ -288,14 +306,16 @@ DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN_RULES),
                     density_criterion('learned', 10, '-iterative'))  # each round scores with SNIP's full pass: 10, not SynFlow's 100
 
 # %% ../nbs/09_density.ipynb #206d3822
-BUDGETS = ('criterion', 'uniform', 'erk', 'irp', 'ends-dense')  # how a PaI run's kept weights are split among its layers
+# how a PaI run's kept weights are split among its layers
+BUDGETS = ('criterion', 'uniform', 'erk', 'irp', 'ends-dense')
 
 def budget_options(budget:str,      # one of BUDGETS
                    model:nn.Module, sparsity:float,
                    irp:IRPConfig|None=None, # the IRP run of budget='irp'
                    results=None,    # where that run is (see autosparse.store)
                   )->dict:
-    "The options of `prune` that split the kept weights among the layers by `budget` (none for the criterion's own split)."
+    """The options of `prune` that split the kept weights among the layers by `budget` (none for the criterion's own
+    split)."""
     check_choice('budget', budget, BUDGETS)
     params = prunable_parameters(model)
     sizes = {n: p.numel() for n, p in params.items()}
@@ -310,12 +330,14 @@ def budget_options(budget:str,      # one of BUDGETS
 
 # %% ../nbs/09_density.ipynb #cdafd3a7
 PRETRAINED_DENSITY = 'layer-density.safetensors'  # the shipped density model's file name
-PRETRAINED_LEARNED = 'layer-density-learned.safetensors'  # the shipped model of 'irp-layers+learned', pooled over the targets
+# the shipped model of 'irp-layers+learned', pooled over the targets
+PRETRAINED_LEARNED = 'layer-density-learned.safetensors'
 
 def save_layer_density(density:LayerDensity, path:str|Path):
     "Write a density model (without a within-layer scorer) as safetensors with JSON metadata, atomically."
     from safetensors.torch import save_file
-    if density.within_scorer is not None: raise ValueError("a density model with within='autos' is saved with its scorer: not supported")
+    if density.within_scorer is not None:
+        raise ValueError("a density model with within='autos' is saved with its scorer: not supported")
     records = lambda table: json.loads(table.to_json(orient='records'))
     meta = json.dumps(dict(config=config_dict(density.config), source=records(density.source), irp=records(density.irp)), sort_keys=True)
     arrays = dict(mean=density.mean, std=density.std, coef=density.coef, within_coef=density.within_coef)
@@ -326,7 +348,8 @@ def save_layer_density(density:LayerDensity, path:str|Path):
 def load_layer_density(path:str|Path)->LayerDensity:
     "Read a density model written by `save_layer_density`."
     from safetensors import safe_open
-    if not Path(path).exists(): raise FileNotFoundError(f"no layer-density model at {path}: fit one with autosparse.density.fit_layer_density")
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no layer-density model at {path}: fit one with autosparse.density.fit_layer_density")
     with safe_open(str(path), 'pt') as f:
         meta, arrays = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k).numpy() for k in f.keys()}
     return LayerDensity(config_from_dict(DensityConfig, meta['config']), pd.DataFrame(meta['source']), pd.DataFrame(meta['irp']),
@@ -338,7 +361,8 @@ def pretrained_density(within:str='magnitude', # the rule inside the layers
     check_choice('within', within, WITHIN_RULES)
     if within == 'autos':
         raise ValueError("no within-layer AutoS scorer ships with the package: pass scorer= (a LayerDensity or a DensityConfig)")
-    if within == 'learned': return load_layer_density(pretrained_path(PRETRAINED_LEARNED))  # pooled over the targets' IRP runs
+    if within == 'learned':
+        return load_layer_density(pretrained_path(PRETRAINED_LEARNED))  # pooled over the targets' IRP runs
     density = load_layer_density(pretrained_path(PRETRAINED_DENSITY))  # the IRP source's
     return replace(density, config=replace(density.config, within=within))
 
@@ -358,7 +382,8 @@ def pooled_density(profiles:list, # the sources' profiles (architectures, data s
 
 # %% ../nbs/09_density.ipynb #122f71f2
 def shipped_configs(profile:str='cpu')->dict:
-    "Each shipped file's name and what it learns by at `profile`: AutoS and the layer densities from the IRP source, the learned rule from every target."
+    """Each shipped file's name and what it learns by at `profile`: AutoS and the layer densities from the IRP source,
+    the learned rule from every target."""
     irp, reproduction = IRPConfig(get_profile(profile)), get_reproduction(profile)
     pooled = pooled_density([reproduction.source, reproduction.architecture, reproduction.dataset], reproduction.extreme_sparsities)
     return {PRETRAINED_SCORER: ScorerConfig(irp), PRETRAINED_DENSITY: DensityConfig(irp), PRETRAINED_LEARNED: pooled}
@@ -368,7 +393,8 @@ def ship_pretrained(results=None,            # the results root the profile's re
                     profile:str='cpu',       # the profile whose IRP source they learn from
                     names:tuple|None=None,   # the files to write (None: all); the manifest keeps the others' entries as they are
                     progress:bool=False)->dict:
-    "Write a profile's shipped criteria (`shipped_configs`; the package's: the CPU profile's) into a folder, with their manifest."
+    """Write a profile's shipped criteria (`shipped_configs`; the package's: the CPU profile's) into a folder, with
+    their manifest."""
     folder = Path(folder or pretrained_path(''))
     folder.mkdir(parents=True, exist_ok=True)
     made = shipped_configs(profile)
@@ -382,7 +408,8 @@ def ship_pretrained(results=None,            # the results root the profile's re
         described = run_identity(config)
         manifest[name] = dict(key=key_of(described), sha256=sha256(folder/name), bytes=(folder/name).stat().st_size, identity=described)
         print(f"shipped {folder/name}: {manifest[name]['bytes']:,} bytes, learned from the {profile} profile (key {manifest[name]['key']})")
-    with atomic(folder/'manifest.json') as tmp: Path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + '\n')
+    with atomic(folder/'manifest.json') as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=1, sort_keys=True) + '\n')
     for name in (*manifest, 'manifest.json'): (folder/name).chmod(0o644)  # package data: readable by every user
     return manifest
 

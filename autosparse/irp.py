@@ -35,7 +35,8 @@ def round_sparsities(rounds:int,            # E
                      schedule:str='linear-count',
                     )->list:
     "The sparsity after each of the E rounds."
-    check_int('rounds', rounds, 1); check_choice('schedule', schedule, SCHEDULES)
+    check_int('rounds', rounds, 1)
+    check_choice('schedule', schedule, SCHEDULES)
     check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
     d = Fraction(repr(float(final_density)))
     if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
@@ -60,9 +61,12 @@ class IRPConfig:
         if not isinstance(self.profile, Profile): raise ConfigError(f"profile must be a Profile; got {self.profile!r}")
         check_seed(self.seed)
         if self.rounds is not None: check_int('rounds', self.rounds, 1)
-        if self.rounds == self.profile.irp_rounds: object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
-        check_choice('criterion', self.criterion, tuple(c.name for c in BASELINES)); check_choice('order', self.order, ('official', 'lottery'))
-        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch')); check_choice('gradient', self.gradient, ('sum', 'mean'))
+        if self.rounds == self.profile.irp_rounds:
+            object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
+        check_choice('criterion', self.criterion, tuple(c.name for c in BASELINES))
+        check_choice('order', self.order, ('official', 'lottery'))
+        check_choice('rewind', self.rewind, ('weights', 'init', 'epoch'))
+        check_choice('gradient', self.gradient, ('sum', 'mean'))
         check_int('rewind_epoch', self.rewind_epoch, 0, self.profile.recipe.epochs)
         round_sparsities(self.num_rounds, self.final_density, self.schedule)
 
@@ -120,7 +124,8 @@ def run_irp(config:IRPConfig,
     folder = store.root/'irp'/key
     if store.read_only:
         missing = [r for r in range(config.num_rounds) if store.get(f'{key}-round-{r:02d}') is None]
-        if missing: raise ReadOnlyResults(f"results root {store.root} is read-only and IRP run {key} lacks rounds {missing}")
+        if missing:
+            raise ReadOnlyResults(f"results root {store.root} is read-only and IRP run {key} lacks rounds {missing}")
     writer = is_main_process() and not store.read_only  # under torchrun, rank 0 locks and writes
     with run_lock(folder) if writer else contextlib.nullcontext():
         if writer: write_config(folder, key, config, described)
@@ -158,7 +163,8 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         resumed = resumed or not finished
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
-            scores = baseline(config.criterion).scores(model, data, config.seed, float(sparsity))  # a planning one needs its target
+            # a planning one needs its target
+            scores = baseline(config.criterion).scores(model, data, config.seed, float(sparsity))
             pruned = mask_from_scores(scores, sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned
@@ -175,12 +181,14 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
             record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept, mask=mask.fingerprint(),
                           last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
                           provenance=provenance(execution, precision, seconds, where))
-            if progress: say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy {result.last_acc:.4f}")
+            if progress:
+                say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy {result.last_acc:.4f}")
             if is_main_process():
                 store.put(round_key, 'irp-round', dict(irp=described, round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))
         records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
-        masks.append(mask); layer_rows.append(report.assign(round=r))
+        masks.append(mask)
+        layer_rows.append(report.assign(round=r))
     return IRPRun(config, key, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
 
 # %% ../nbs/07_irp.ipynb #8e27e94d
@@ -229,6 +237,7 @@ def surviving_scores(run:IRPRun, data:Data|None=None, progress:bool=True)->Survi
     save_surviving_scores(scores, path, run.store)
     return scores
 
+# %% ../nbs/07_irp.ipynb #b2d56626
 def save_surviving_scores(scores:SurvivingScores, path:str|Path,
                           store:Store|None=None, # records its checksum
                          ):
@@ -237,7 +246,9 @@ def save_surviving_scores(scores:SurvivingScores, path:str|Path,
     meta = json.dumps({k: getattr(scores, k) for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}, sort_keys=True, default=str)
     write = lambda tmp: save_file({k: getattr(scores, k).contiguous() for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp),
                                   metadata={'autosparse': meta})
-    if store is not None: store.save_artifact(path, write); return
+    if store is not None:
+        store.save_artifact(path, write)
+        return
     with atomic(path) as tmp: write(tmp)
 
 def load_surviving_scores(path:str|Path)->SurvivingScores:
@@ -251,7 +262,8 @@ def load_surviving_scores(path:str|Path)->SurvivingScores:
 def ticket_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
                   scorer:IRPRun|IRPConfig|None=None, # the IRP run (or its configuration: run or read back in the default results root)
                  )->dict:
-    "The lottery ticket: each weight's survival count in an IRP run of this initialization (a round's sparsity gives that round's mask)."
+    """The lottery ticket: each weight's survival count in an IRP run of this initialization (a round's sparsity gives
+    that round's mask)."""
     if scorer is None: raise ValueError("the ticket is an IRP run's: pass scorer= (an IRPRun or an IRPConfig)")
     run = scorer if isinstance(scorer, IRPRun) else run_irp(scorer, progress=False)
     if seed != run.config.seed:

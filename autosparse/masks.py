@@ -98,7 +98,9 @@ class Mask(dict):
         "A short hash of the mask's names and bits: equal masks, equal fingerprints."
         h = hashlib.sha256()
         for name in sorted(self):
-            h.update(name.encode()); h.update(repr(tuple(self[name].shape)).encode()); h.update(self[name].cpu().numpy().tobytes())
+            h.update(name.encode())
+            h.update(repr(tuple(self[name].shape)).encode())
+            h.update(self[name].cpu().numpy().tobytes())
         return h.hexdigest()[:16]
 
     def __eq__(self, other):
@@ -115,7 +117,8 @@ class Mask(dict):
         return model
     @classmethod
     def from_torch_prune(cls, model:nn.Module)->Mask:
-        "The mask a model carries as torch.nn.utils.prune's `weight_mask` buffers; a prunable layer without one is dense."
+        """The mask a model carries as torch.nn.utils.prune's `weight_mask` buffers; a prunable layer without one is
+        dense."""
         return cls({f'{n}.weight' if n else 'weight': getattr(m, 'weight_mask', torch.ones_like(m.weight)).bool().cpu()
                     for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)})
 
@@ -136,7 +139,8 @@ def _lowest(scores:torch.Tensor, pruned:torch.Tensor, k:int)->torch.Tensor:
     return remove
 
 def _with_floor(s:torch.Tensor, pruned:torch.Tensor, floor:int)->torch.Tensor:
-    "Scores with the `floor` highest of the weights not yet pruned raised to +inf, so that they are kept (ties: the latest)."
+    """Scores with the `floor` highest of the weights not yet pruned raised to +inf, so that they are kept (ties: the
+    latest)."""
     free = (~pruned).nonzero().flatten()
     if floor <= 0 or len(free) == 0: return s
     s = s.clone()
@@ -144,6 +148,7 @@ def _with_floor(s:torch.Tensor, pruned:torch.Tensor, floor:int)->torch.Tensor:
     return s
 
 # %% ../nbs/04_masks.ipynb #9e78cc18
+# one cell: the one place a sparsity becomes a mask, read top to bottom
 def mask_from_scores(scores:dict,         # parameter name -> score tensor, higher keeps
                      sparsity:float,      # fraction of prunable weights to remove, in [0, 1)
                      scope:str='global',  # 'global' ranks all layers together, 'layer' ranks each layer alone
@@ -152,18 +157,22 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
                      exclude:tuple=(),    # parameter names kept dense; `sparsity` is then the fraction of the other weights removed
                      min_density:float=0.0, # every layer keeps at least ceil(min_density * its weights) of its highest scores
                     )->Mask:
-    "Keep the highest-scoring weights, removing exactly floor(sparsity * n) of the n weights not excluded (of each layer's, with scope='layer')."
-    check_sparsity(sparsity); check_number('min_density', min_density, 0, 1, meaning="each layer's least fraction kept")
+    """Keep the highest-scoring weights, removing exactly floor(sparsity * n) of the n weights not excluded (of each
+    layer's, with scope='layer')."""
+    check_sparsity(sparsity)
+    check_number('min_density', min_density, 0, 1, meaning="each layer's least fraction kept")
     if scope not in ('global', 'layer'): raise ValueError(f"scope must be 'global' or 'layer', got {scope!r}")
     names = list(scores)
-    if unknown := [n for n in exclude if n not in scores]: raise ValueError(f"exclude names no prunable weight of this model: {unknown}")
+    if unknown := [n for n in exclude if n not in scores]:
+        raise ValueError(f"exclude names no prunable weight of this model: {unknown}")
     flat = {n: scores[n].detach().flatten().double().cpu() for n in names}
     if any(torch.isnan(s).any() for s in flat.values()): raise ValueError("scores contain NaN")
     pruned = {n: (~within[n]).flatten().cpu() if within is not None else torch.zeros(len(flat[n]), dtype=torch.bool)
               for n in names}
     ranked = [n for n in names if n not in exclude]
     if budgets is not None:
-        if scope != 'global' or exclude or min_density: raise ValueError("budgets fix every layer's count: no scope, exclude or min_density")
+        if scope != 'global' or exclude or min_density:
+            raise ValueError("budgets fix every layer's count: no scope, exclude or min_density")
         total = sum(len(flat[n]) for n in names)
         if sorted(budgets) != sorted(names) or sum(budgets.values()) != total - count_to_remove(total, sparsity):
             raise ValueError(f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} in all at sparsity {sparsity}")
@@ -187,7 +196,8 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
 def excluded_parameters(model:nn.Module,
                         exclude, # a parameter or module name, a module type, a predicate (name, module) -> bool, or a list of these
                        )->tuple:
-    "The names of the prunable weights `exclude` picks out of `model` (to keep them dense); a name that matches nothing is an error."
+    """The names of the prunable weights `exclude` picks out of `model` (to keep them dense); a name that matches
+    nothing is an error."""
     items = exclude if isinstance(exclude, (list, tuple, set)) else [exclude]
     layers = {f'{n}.weight' if n else 'weight': (n, m) for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)}
     def picks(item, parameter, name, module):
@@ -205,7 +215,8 @@ def budget_counts(sizes:dict,     # parameter name -> weights
                   densities:dict, # parameter name -> the fraction it should keep
                   keep:int,       # weights kept in all
                  )->dict:
-    "Integer kept counts near size * density, each within [0, size], summing to exactly `keep` (the largest remainders round up)."
+    """Integer kept counts near size * density, each within [0, size], summing to exactly `keep` (the largest remainders
+    round up)."""
     if not 0 <= keep <= sum(sizes.values()): raise ValueError(f"cannot keep {keep} of {sum(sizes.values())} weights")
     full, free = {}, [n for n in sizes if densities[n] > 0]
     while True:  # a layer the scaled densities would overfill keeps all of its weights; the others share the rest
@@ -213,7 +224,8 @@ def budget_counts(sizes:dict,     # parameter name -> weights
         scale = rest / sum(sizes[n] * densities[n] for n in free) if free else 0.0
         over = [n for n in free if sizes[n] * densities[n] * scale >= sizes[n]]
         if not over: break
-        full.update({n: sizes[n] for n in over}); free = [n for n in free if n not in over]
+        full.update({n: sizes[n] for n in over})
+        free = [n for n in free if n not in over]
     real = {n: sizes[n] * densities[n] * scale for n in free}
     counts = {n: full.get(n, math.floor(real.get(n, 0))) for n in sizes}
     by_remainder = sorted(free, key=lambda n: -(real[n] - counts[n]))  # stable: the earliest layer among equals
@@ -223,7 +235,8 @@ def budget_counts(sizes:dict,     # parameter name -> weights
 
 # %% ../nbs/04_masks.ipynb #3f898c86
 class LayerCollapse(UserWarning):
-    "A mask removes every weight of a layer (it cuts the network unless a shortcut bridges the layer: see `reachable_outputs`)."
+    """A mask removes every weight of a layer (it cuts the network unless a shortcut bridges the layer: see
+    `reachable_outputs`)."""
 
 class LayerCollapseError(ValueError):
     "A mask removes every weight of a layer, and the caller asked for an error."
@@ -233,7 +246,8 @@ COLLAPSE_POLICIES = ('warn', 'error', 'ignore')
 def _outside_level()->int:
     "The `stacklevel` of the first caller outside this package, so that a warning points at the user's own line."
     frame, level = sys._getframe(2), 2          # 1: the function that warns
-    while frame is not None and frame.f_globals.get('__name__', '').startswith('autosparse.'): frame, level = frame.f_back, level + 1
+    while frame is not None and frame.f_globals.get('__name__', '').startswith('autosparse.'):
+        frame, level = frame.f_back, level + 1
     return level
 
 def check_collapse(mask:Mask,
@@ -251,7 +265,8 @@ def check_collapse(mask:Mask,
 
 # %% ../nbs/04_masks.ipynb #1c259115
 def path_network(model:nn.Module, weights:dict)->nn.Module:
-    "A float64 copy of `model` in eval mode, each prunable weight set to `weights[name]` (0/1), BatchNorm the identity, biases zero."
+    """A float64 copy of `model` in eval mode, each prunable weight set to `weights[name]` (0/1), BatchNorm the
+    identity, biases zero."""
     unit = copy.deepcopy(model).double().eval()
     for m in unit.modules():
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)): m.forward = lambda x: x
@@ -317,7 +332,9 @@ def save_mask(mask:Mask, path:str|Path,
     from safetensors.torch import save_file
     meta = json.dumps(dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details), sort_keys=True)
     write = lambda tmp: save_file({n: m.to(torch.uint8).contiguous() for n, m in mask.items()}, str(tmp), metadata={'autosparse': meta})
-    if store is not None: store.save_artifact(path, write, kept=mask.num_kept); return
+    if store is not None:
+        store.save_artifact(path, write, kept=mask.num_kept)
+        return
     with atomic(path) as tmp: write(tmp)
 
 def load_mask(path:str|Path)->Mask:
@@ -326,7 +343,8 @@ def load_mask(path:str|Path)->Mask:
     with safe_open(str(path), 'pt') as f:
         meta = json.loads(f.metadata()['autosparse'])
         mask = Mask({n: f.get_tensor(n).bool() for n in meta['order']}, details=meta['details'])
-    if mask.num_kept != meta['kept']: raise ValueError(f"mask {path} keeps {mask.num_kept} weights, its metadata says {meta['kept']}")
+    if mask.num_kept != meta['kept']:
+        raise ValueError(f"mask {path} keeps {mask.num_kept} weights, its metadata says {meta['kept']}")
     return mask
 
 # %% ../nbs/04_masks.ipynb #d810e3d5
@@ -367,7 +385,8 @@ def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks
     dist.all_gather(checksums, torch.tensor([checksum], device=device))
     if checksums[rank].item() != checksums[0].item():
         raise RuntimeError(f"rank {rank}: mask checksum {checksum:x} differs from rank 0's {checksums[0].item():x}")
-    sys.stdout.write(f"rank {rank}: mask {fingerprint} ({shared.num_kept:,} weights kept) equals rank 0's\n")  # one write: ranks share the terminal
+    # one write: ranks share the terminal
+    sys.stdout.write(f"rank {rank}: mask {fingerprint} ({shared.num_kept:,} weights kept) equals rank 0's\n")
     sys.stdout.flush()
     return shared
 
@@ -387,7 +406,8 @@ def saved_or_computed_mask(path:str|Path,  # where the mask is saved
                            model:nn.Module, # gives the other ranks of a distributed run the mask's shapes
                            store:Store|None=None, # checks the saved mask and records a new one
                           )->Mask:
-    "The mask saved at `path`, else `compute()`'s, saved there; in a distributed run rank 0 alone does this and shares it."
+    """The mask saved at `path`, else `compute()`'s, saved there; in a distributed run rank 0 alone does this and shares
+    it."""
     mask = None
     if is_main_process():
         mask = _saved_mask(Path(path), store)

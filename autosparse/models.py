@@ -25,7 +25,8 @@ def scaled(channels:int, width:float)->int:
 def init_batchnorm(m:nn.Module):
     "BatchNorm starts as the identity: weight 1, bias 0."
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
 
 # %% ../nbs/03_models.ipynb #bcf531ad
 class BasicBlock(nn.Module):
@@ -116,15 +117,23 @@ class VGG(nn.Module):
         self.fc = nn.Linear(in_channels, num_classes)
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)
+                nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+                nn.init.zeros_(m.bias)
             init_batchnorm(m)
 
     def forward(self, x):
         return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
-def vgg11(input_shape, num_classes, width=1.0): "VGG-11-BN."; return VGG(input_shape, num_classes, VGG_LAYERS['vgg11'], width)
-def vgg16(input_shape, num_classes, width=1.0): "VGG-16-BN."; return VGG(input_shape, num_classes, VGG_LAYERS['vgg16'], width)
-def vgg19(input_shape, num_classes, width=1.0): "VGG-19-BN."; return VGG(input_shape, num_classes, VGG_LAYERS['vgg19'], width)
+# %% ../nbs/03_models.ipynb #4c3adaa9
+def vgg11(input_shape, num_classes, width=1.0):
+    "VGG-11-BN."
+    return VGG(input_shape, num_classes, VGG_LAYERS['vgg11'], width)
+def vgg16(input_shape, num_classes, width=1.0):
+    "VGG-16-BN."
+    return VGG(input_shape, num_classes, VGG_LAYERS['vgg16'], width)
+def vgg19(input_shape, num_classes, width=1.0):
+    "VGG-19-BN."
+    return VGG(input_shape, num_classes, VGG_LAYERS['vgg19'], width)
 
 # %% ../nbs/03_models.ipynb #40e7cd73
 class MLP(nn.Module):
@@ -138,7 +147,9 @@ class MLP(nn.Module):
         for a, b in zip(sizes, sizes[1:]): layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
         self.layers = nn.Sequential(*layers, nn.Linear(sizes[-1], num_classes))
         for m in self.modules():
-            if isinstance(m, nn.Linear): nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+                nn.init.zeros_(m.bias)
 
     def forward(self, x): return self.layers(x)
 
@@ -159,7 +170,8 @@ def build_model(name:str,         # a key of MODELS
     "A freshly initialized model by name."
     check_choice('model', name, MODELS)
     check_number('width', width, 0, low_open=True, meaning='the channel multiplier')
-    check_int('num_classes', num_classes, 1); check_seed(seed)
+    check_int('num_classes', num_classes, 1)
+    check_seed(seed)
     if not (isinstance(input_shape, (tuple, list)) and input_shape and all(isinstance(d, int) and d >= 1 for d in input_shape)):
         raise ValueError(f"input_shape must be a tuple of positive integers (channels, height, width); got {input_shape!r}")
     with torch.random.fork_rng(devices=[]):

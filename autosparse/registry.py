@@ -54,5 +54,6 @@ def prune(name:str,                # a key of CRITERIA
           min_density:float=0.0,   # every layer keeps at least this fraction of its weights (its highest scores)
           **options,               # passed to the criterion
          )->Mask:
-    "The mask of a criterion, by name, at a sparsity: of the weights not excluded, exactly floor(sparsity * n) are removed."
+    """The mask of a criterion, by name, at a sparsity: of the weights not excluded, exactly floor(sparsity * n) are
+    removed."""
     return criterion(name).prune(model, sparsity, data, seed, scope, iterations, on_collapse, exclude, min_density, **options)

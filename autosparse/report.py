@@ -53,9 +53,11 @@ def measured_time(notebook:str, # the executed copy's name without the profile: 
     path = figures_dir(figures)/f'reproduce-{profile}.csv'
     log = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=['notebook', 'seconds', 'computed', 'threads'])
     ran = log[(log.notebook == f'{notebook}-{profile}') & (log.skipped != True if 'skipped' in log else True)]
-    if 'device' in ran and len(ran): ran = ran[ran.device == ran.device.iloc[-1]]  # the machine that ran it last: another's times do not compare
+    if 'device' in ran and len(ran):
+        ran = ran[ran.device == ran.device.iloc[-1]]  # the machine that ran it last: another's times do not compare
     cold, warm = ran[ran.computed > 0], ran[ran.computed == 0]
-    most = cold[cold.computed == cold.computed.max()].iloc[-1] if len(cold) else None  # the nearest to an empty store; the latest of those
+    # the nearest to an empty store; the latest of those
+    most = cold[cold.computed == cold.computed.max()].iloc[-1] if len(cold) else None
     said = ([f"{most.seconds / 60:.0f} min computing its {int(most.computed)} results"] if most is not None else []) + \
            ([f"{warm.seconds.iloc[-1]:.0f} s reading them back"] if len(warm) else [])
     if not said: return f"not measured at profile {profile} yet (no row for {notebook} in {path.name})"
@@ -73,13 +75,15 @@ EMPTIED_MARK = ' §'    # ... in which a seed's mask emptied a layer while a sho
 DIVERGED_MARK = ' ‡'   # ... in which at least one seed's training diverged
 
 def run_flags(table:pd.DataFrame)->pd.DataFrame:
-    "Per run: `cut` (no input-output path), `emptied` (a layer emptied, still connected), `diverged`; False where not recorded."
+    """Per run: `cut` (no input-output path), `emptied` (a layer emptied, still connected), `diverged`; False where not
+    recorded."""
     flag = lambda column: table[column].fillna(0) > 0 if column in table else pd.Series(False, index=table.index)
     cut = table.reachable_outputs.eq(0) if 'reachable_outputs' in table else pd.Series(False, index=table.index)
     return pd.DataFrame(dict(cut=cut, emptied=flag('collapsed_layers') & ~cut, diverged=flag('diverged_epoch')))
 
 def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
-    "Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells (%)."
+    """Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells
+    (%)."""
     table = table.assign(**run_flags(table))
     stats = table.groupby(list(by), sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
                                                    seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
@@ -95,12 +99,14 @@ def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     return stats
 
 # %% ../nbs/12_report.ipynb #d40e91ef
-TOP_LEVEL = 0.05   # a method is one of its column's top methods unless Welch's t-test separates it from the best at this level...
+# a method is one of its column's top methods unless Welch's t-test separates it from the best at this level...
+TOP_LEVEL = 0.05
 EFFECT = 0.05      # ... and the test could have separated a gap of this much accuracy (5 points)...
 POWER = 0.8        # ... with at least this probability
 
 def welch_power(std_a:float, n_a:int, std_b:float, n_b:int, effect:float=EFFECT, level:float=TOP_LEVEL)->float:
-    "The probability that Welch's two-sided t-test at `level` separates two means `effect` apart, given these spreads and seeds."
+    """The probability that Welch's two-sided t-test at `level` separates two means `effect` apart, given these spreads
+    and seeds."""
     from scipy.stats import nct, t
     a, b = std_a ** 2 / n_a, std_b ** 2 / n_b
     if a + b == 0: return 1.0
@@ -110,7 +116,8 @@ def welch_power(std_a:float, n_a:int, std_b:float, n_b:int, effect:float=EFFECT,
 
 # %% ../nbs/12_report.ipynb #0a5895ef
 def welch_difference(a, b, level:float=0.95)->dict:
-    "mean(a) - mean(b) with the half-width of its Welch confidence interval and the test's p-value (NaN below 2 values each)."
+    """mean(a) - mean(b) with the half-width of its Welch confidence interval and the test's p-value (NaN below 2 values
+    each)."""
     from scipy.stats import t
     a, b = pd.Series(a, dtype=float).dropna(), pd.Series(b, dtype=float).dropna()
     out = dict(difference=a.mean() - b.mean(), half_width=math.nan, p=math.nan, n_a=len(a), n_b=len(b))
@@ -125,7 +132,8 @@ def top_methods(summary:pd.DataFrame,  # a summary (see summarize): one row per 
                 within:list,           # the columns that make a column of the table (e.g. ['sparsity'])
                 accuracy:str='last',   # 'last' or 'best': which epoch's accuracy is compared
                )->pd.Series:
-    "Per row: 'best' (its column's best mean), 'tied' (not separable from it, with power), 'low power' (not separable, without), or ''."
+    """Per row: 'best' (its column's best mean), 'tied' (not separable from it, with power), 'low power' (not separable,
+    without), or ''."""
     from scipy.stats import ttest_ind_from_stats
     mean, std, seeds = summary[f'{accuracy}_acc_mean'], summary[f'{accuracy}_acc_std'].fillna(0), summary.seeds
     top = pd.Series('', index=summary.index, dtype=object)
@@ -140,7 +148,8 @@ def top_methods(summary:pd.DataFrame,  # a summary (see summarize): one row per 
                 top[i] = 'tied' if mean[i] == mean[best] else ''
                 continue
             p = ttest_ind_from_stats(mean[best], std[best], seeds[best], mean[i], std[i], seeds[i], equal_var=False).pvalue
-            if p >= TOP_LEVEL: top[i] = 'tied' if welch_power(std[best], seeds[best], std[i], seeds[i]) >= POWER else 'low power'
+            if p >= TOP_LEVEL:
+                top[i] = 'tied' if welch_power(std[best], seeds[best], std[i], seeds[i]) >= POWER else 'low power'
     return top
 
 # %% ../nbs/12_report.ipynb #c0c87d61
@@ -158,7 +167,8 @@ def plot_accuracy(table:pd.DataFrame, title:str,
     if len(dense): ax.axhline(dense.mean(), color='k', ls='--', lw=1, label='dense')
     ticks = sorted(table[table.method != 'dense'].sparsity.unique())
     ax.set(xscale='logit', xlabel='sparsity (logit scale)', ylabel='test accuracy (last epoch)', title=title)
-    ax.set_xticks(ticks, [f'{s:.1%}' for s in ticks], rotation=45); ax.minorticks_off()
+    ax.set_xticks(ticks, [f'{s:.1%}' for s in ticks], rotation=45)
+    ax.minorticks_off()
     ax.legend(fontsize=8, ncols=2)
     return ax.figure
 
@@ -190,14 +200,16 @@ def plot_bars(table:pd.DataFrame,    # one row per run: variant, last_acc
 # %% ../nbs/12_report.ipynb #32ee2661
 CELL_COLUMNS = ('ablation', 'variant', 'target', 'axis', 'step', 'part', 'precision', 'profile', 'method', 'check', 'budget',
                 'sparsity')  # what names a cell of a per-seed table, where the table has the column
-CONCLUSION_TABLES = ('source', 'transfer-architecture', 'transfer-dataset')  # the tables whose conclusions the README states
+# the tables whose conclusions the README states
+CONCLUSION_TABLES = ('source', 'transfer-architecture', 'transfer-dataset')
 
 def per_seed_tables(folder:str|Path, profile:str='cpu')->dict:
     "The per-seed tables a reproduction wrote into a figures folder at `profile` (runs the store recorded), by name."
     tables = {}
     for path in sorted(Path(folder).glob(f'*-{profile}.csv')):
         table = pd.read_csv(path)
-        if {'method', 'seed', 'last_acc', 'key'} <= set(table.columns): tables[path.name[:-len(f'-{profile}.csv')]] = table
+        if {'method', 'seed', 'last_acc', 'key'} <= set(table.columns):
+            tables[path.name[:-len(f'-{profile}.csv')]] = table
     return tables
 
 def _holm(p:pd.Series, level:float)->pd.Series:
@@ -226,7 +238,8 @@ def compare_cells(rerun:pd.DataFrame, committed:pd.DataFrame, table:str='')->pd.
 
 # %% ../nbs/12_report.ipynb #3c78455c
 def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
-    "Per column of the README's tables: whether each side's best method is among the other's top methods, and AutoS's standing."
+    """Per column of the README's tables: whether each side's best method is among the other's top methods, and AutoS's
+    standing."""
     rows = []
     for name in CONCLUSION_TABLES:
         if name not in rerun or name not in committed: continue
@@ -247,7 +260,9 @@ def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
             for side, frame in (('committed', committed[name]), ('rerun', rerun[name])):
                 cell = frame[(frame.sparsity == sparsity) & frame.key.notna()]
                 means = cell[cell.method.isin(BASELINE_NAMES)].groupby('method').last_acc.mean()
-                if 'autos' not in set(cell.method) or not len(means): standing.append(None); continue
+                if 'autos' not in set(cell.method) or not len(means):
+                    standing.append(None)
+                    continue
                 d = welch_difference(cell[cell.method == 'autos'].last_acc, cell[cell.method == means.idxmax()].last_acc)
                 standing.append('below the best baseline' if d['p'] < TOP_LEVEL and d['difference'] < 0 else
                                 'above the best baseline' if d['p'] < TOP_LEVEL else 'not separated from the best baseline')
@@ -268,7 +283,8 @@ def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
     ours, theirs = per_seed_tables(rerun, profile), per_seed_tables(committed, profile)
     if not theirs: raise FileNotFoundError(f"no per-seed tables of profile {profile!r} in {committed}")
     shared = [n for n in theirs if n in ours]
-    if not shared: raise FileNotFoundError(f"{rerun} holds none of the per-seed tables of {committed} (profile {profile!r})")
+    if not shared:
+        raise FileNotFoundError(f"{rerun} holds none of the per-seed tables of {committed} (profile {profile!r})")
     cells = pd.concat([compare_cells(ours[n], theirs[n], n) for n in shared], ignore_index=True)
     cells['tested'] = cells.p.notna()
     cells['disagrees'] = _holm(cells.p, level)
@@ -287,14 +303,16 @@ def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
 
 # %% ../nbs/12_report.ipynb #841dfaa0
 def one_execution(folder:str|Path|None=None, profile:str='cpu')->str:
-    "The one execution every per-seed table of a figures folder was computed on; an error naming them if the tables mix several."
+    """The one execution every per-seed table of a figures folder was computed on; an error naming them if the tables
+    mix several."""
     labels = sorted({label for table in per_seed_tables(figures_dir(folder), profile).values() for label in _execution_labels(table)})
     if len(labels) != 1: raise ValueError(f"the tables of profile {profile!r} mix {len(labels)} executions, {labels}: "
                                           f"recompute them on one machine (`make reproduce` from an empty results folder)")
     return labels[0]
 
 def _execution_labels(table:pd.DataFrame)->list:
-    "The executions a table's runs computed on, as `device, kernels` (the machine; a run's precision is part of what it is)."
+    """The executions a table's runs computed on, as `device, kernels` (the machine; a run's precision is part of what
+    it is)."""
     columns = ['provenance.device', 'provenance.kernels']
     if columns[0] not in table.columns: return []
     present = [c for c in columns if c in table.columns]

@@ -50,7 +50,8 @@ def log_wall_time(path:Path, row:dict)->pd.DataFrame:
 
 # %% ../nbs/13_reproduction.ipynb #369e2e44
 def run_fingerprint(notebook:Path, parameters:dict)->str:
-    "What a notebook's run depends on, hashed: its code cells, its parameters, the library's source and the criteria it ships."
+    """What a notebook's run depends on, hashed: its code cells, its parameters, the library's source and the criteria
+    it ships."""
     import nbformat
     code = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == 'code']
     package = package_folder()
@@ -63,7 +64,8 @@ def file_stamps(folder:Path)->dict:
     return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(Path(folder).glob('*')) if p.is_file()}
 
 def stamp_run(executed:Path, fingerprint:str, folder:Path, before:dict):
-    "Record in an executed notebook the run it finished and the files of `folder` it wrote since `before` (their sha256)."
+    """Record in an executed notebook the run it finished and the files of `folder` it wrote since `before` (their
+    sha256)."""
     import nbformat
     nb = nbformat.read(executed, as_version=4)
     wrote = {name: sha256(folder/name) for name, stamp in file_stamps(folder).items() if before.get(name) != stamp}
@@ -86,12 +88,14 @@ def _palette_png(data:str)->str:
     "A base64 PNG again with at most 256 colours (a figure's flat colours lose nothing visible), when that is smaller."
     from PIL import Image
     image = Image.open(io.BytesIO(base64.b64decode(data))).convert('RGB').quantize(256)
-    smaller = io.BytesIO(); image.save(smaller, format='PNG', optimize=True)
+    smaller = io.BytesIO()
+    image.save(smaller, format='PNG', optimize=True)
     encoded = base64.b64encode(smaller.getvalue()).decode()
     return encoded if len(encoded) < len(data) else data
 
 def for_reader(outputs:list, root:str)->list:
-    "A cell's outputs as a reader should see them: no progress bars or stderr, no terminal colours, no `root` in paths; smaller figures."
+    """A cell's outputs as a reader should see them: no progress bars or stderr, no terminal colours, no `root` in
+    paths; smaller figures."""
     clean = lambda text: _ANSI.sub('', text).replace(root, '')
     kept = []
     for out in outputs:
@@ -104,7 +108,8 @@ def for_reader(outputs:list, root:str)->list:
 
 # %% ../nbs/13_reproduction.ipynb #cdd44f09
 def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|None=None)->Path:
-    "Write `notebook` with the outputs of its `executed` copy for readers: over itself for its default `parameters`, else into executed/."
+    """Write `notebook` with the outputs of its `executed` copy for readers: over itself for its default `parameters`,
+    else into executed/."""
     import nbformat, papermill as pm
     defaults = {k: ast.literal_eval(v['default']) for k, v in pm.inspect_notebook(str(notebook)).items()}
     own, folder = all(defaults.get(k) == v for k, v in parameters.items()), Path(folder or notebook.parent)
@@ -128,19 +133,22 @@ def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|
 # %% ../nbs/13_reproduction.ipynb #33d82a1c
 @contextmanager
 def _shared_ray(backend:str, address:str|None):
-    "On Ray with no cluster named: one local Ray for every notebook of the block (their kernels join it through RAY_ADDRESS)."
+    """On Ray with no cluster named: one local Ray for every notebook of the block (their kernels join it through
+    RAY_ADDRESS)."""
     if backend != 'ray' or address or os.environ.get('RAY_ADDRESS'):
         yield
         return
     import ray
     context = ray.init(include_dashboard=False, logging_level='warning')
-    os.environ['RAY_ADDRESS'] = context.address_info['gcs_address']  # not a parameter: where it runs is not what it computes
+    # not a parameter: where it runs is not what it computes
+    os.environ['RAY_ADDRESS'] = context.address_info['gcs_address']
     try: yield
     finally:
         del os.environ['RAY_ADDRESS']
         ray.shutdown()
 
 # %% ../nbs/13_reproduction.ipynb #cbf7635b
+# one cell: the reproduction, notebook by notebook, read top to bottom
 def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               runs:str|Path|None=None,    # executed notebooks; default runs/ in the project folder
               results:str|Path|None=None, # checkpoints; see results_root
@@ -151,10 +159,15 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
     pm = requires('papermill', 'repro', 'autosparse reproduce')
-    get_profile(profile); check_choice('backend', backend, BACKENDS); results_root(results); notebooks = experiment_notebooks(only)  # checked before any notebook runs
-    runs = Path(runs or project_root()/'runs'); runs.mkdir(parents=True, exist_ok=True)
+    get_profile(profile)
+    check_choice('backend', backend, BACKENDS)
+    results_root(results)
+    notebooks = experiment_notebooks(only)  # checked before any notebook runs
+    runs = Path(runs or project_root()/'runs')
+    runs.mkdir(parents=True, exist_ok=True)
     store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
-    done, stored = [], len(store.records()); first = stored
+    done, stored = [], len(store.records())
+    first = stored
     folder = figures_dir(figures).resolve()
     log = lambda notebook, seconds, skipped, before: log_wall_time(folder/f'reproduce-{profile}.csv', dict(started=started,
         notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before, computed=len(store.records()) - before,
@@ -166,22 +179,28 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
                               address=address, **params)
             fingerprint, t0 = run_fingerprint(nb, parameters), time.perf_counter()
             skipped = unchanged_run(out, fingerprint, folder)
-            if skipped: print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files unchanged): skipped; delete it to run it again")
+            if skipped:
+                print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files unchanged): skipped; delete it to run it again")
             else:
-                print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True); before = file_stamps(folder)
+                print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
+                before = file_stamps(folder)
                 pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3', parameters=parameters)  # progress: `say`
                 stamp_run(out, fingerprint, folder, before)
             log(out.stem, time.perf_counter() - t0, skipped, stored)
-            done.append((out, skipped)); stored = len(store.records())
-    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)  # the notebooks alone: publishing is its own step
+            done.append((out, skipped))
+            stored = len(store.records())
+    # the notebooks alone: publishing is its own step
+    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)
     return [out for out, _ in done]
 
+# %% ../nbs/13_reproduction.ipynb #3691c4d1
 def executed_copy(runs:Path, notebook:Path, params:dict, profile:str)->Path:
     "Where `reproduce` keeps a notebook's executed copy for these parameters and profile."
     return Path(runs)/'-'.join([notebook.stem, *map(str, params.values()), f'{profile}.ipynb'])
 
 # %% ../nbs/13_reproduction.ipynb #55cbd091
-PAGES = ('index', 'results', 'guide', 'speed', 'explore')  # the notebooks that read the committed CSVs: README.md (index), the docs' pages
+# the notebooks that read the committed CSVs: README.md (index), the docs' pages
+PAGES = ('index', 'results', 'guide', 'speed', 'explore')
 
 def publish(what:tuple=('pretrained', 'notebooks', 'pages'), # what to write: the shipped criteria, the reproduction notebooks, the pages
             runs:str|Path|None=None,    # where `reproduce` left the executed copies (default runs/)
@@ -189,7 +208,8 @@ def publish(what:tuple=('pretrained', 'notebooks', 'pages'), # what to write: th
             backend:str='local',        # as `reproduce` ran: on Ray the shipped criteria's IRP runs are keyed as the notebooks' are
             address:str|None=None,
            )->list[Path]:
-    "Write the committed outputs of the CPU profile: the package's shipped criteria, the notebooks with their outputs, the pages."
+    """Write the committed outputs of the CPU profile: the package's shipped criteria, the notebooks with their outputs,
+    the pages."""
     for w in what: check_choice('what to publish', w, ('pretrained', 'notebooks', 'pages'))
     written, runs = [], Path(runs or project_root()/'runs')
     if 'pretrained' in what:  # before the notebooks run: your_model prunes with them, and is named by them
@@ -207,8 +227,11 @@ def publish(what:tuple=('pretrained', 'notebooks', 'pages'), # what to write: th
     if 'notebooks' in what:
         for nb, params in experiment_notebooks():
             out = executed_copy(runs, nb, params, 'cpu')
-            if not out.exists(): print(f"{out} is missing: run `autosparse reproduce --profile cpu` first; {nb.name} left as it is"); continue
-            written.append(publish_notebook(out, nb, params)); print(f"published {written[-1].relative_to(project_root())}")
+            if not out.exists():
+                print(f"{out} is missing: run `autosparse reproduce --profile cpu` first; {nb.name} left as it is")
+                continue
+            written.append(publish_notebook(out, nb, params))
+            print(f"published {written[-1].relative_to(project_root())}")
     if 'pages' in what: written += [refresh_page(name) for name in PAGES]
     return written
 
@@ -222,7 +245,8 @@ def refresh_page(name:str)->Path:
     NotebookClient(nb, kernel_name='python3', record_timing=False, resources=dict(metadata=dict(path=str(path.parent)))).execute()
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k == 'tags'}
-        if cell.cell_type == 'code': cell.outputs = for_reader(cell.outputs, str(project_root()) + '/')  # no widgets, stderr or paths
+        if cell.cell_type == 'code':
+            cell.outputs = for_reader(cell.outputs, str(project_root()) + '/')  # no widgets, stderr or paths
     nb.metadata.pop('widgets', None)
     with atomic(path) as tmp: nbformat.write(nb, tmp)
     print(f"refreshed {path.relative_to(project_root())}" + (": `make readme` writes it into README.md" if name == 'index' else ''))

@@ -44,20 +44,30 @@ class PaIRun:
     criterion:str='random'  # a key of autosparse.registry.CRITERIA; ignored at sparsity 0
     sparsity:float=0.0      # fraction of prunable weights removed before training; 0 is the dense network
     seed:int=0              # initialization, scoring and data order
-    scorer:ScorerConfig|DensityConfig|IRPConfig|None=None # a learned criterion's configuration; None: learned from this profile's IRP run at seed 0
-    check:str='none'        # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another initialization)
-    budget:str='criterion'  # how the kept weights split among the layers: the criterion's own split, or one of BUDGETS (09_density)
+    # a learned criterion's configuration; None: learned from this profile's IRP run at seed 0
+    scorer:ScorerConfig|DensityConfig|IRPConfig|None=None
+    # sanity check: 'none', 'shuffle' (the mask shuffled within each layer) or 'reinit' (trained from another
+    # initialization)
+    check:str='none'
+    # how the kept weights split among the layers: the criterion's own split, or one of BUDGETS (09_density)
+    budget:str='criterion'
 
     def __post_init__(self):
         if not isinstance(self.profile, Profile): raise ValueError(f"profile must be a Profile; got {self.profile!r}")
         learned = criterion(self.criterion).learned
-        check_sparsity(self.sparsity); check_choice('check', self.check, CHECKS); check_choice('budget', self.budget, BUDGETS)
-        if isinstance(self.sparsity, Fraction): object.__setattr__(self, 'sparsity', float(self.sparsity))  # an IRP round's: a number in the key
+        check_sparsity(self.sparsity)
+        check_choice('check', self.check, CHECKS)
+        check_choice('budget', self.budget, BUDGETS)
+        if isinstance(self.sparsity, Fraction):
+            object.__setattr__(self, 'sparsity', float(self.sparsity))  # an IRP round's: a number in the key
         if self.budget not in ('criterion', 'ends-dense') and criterion(self.criterion).iterations > 1:
             raise ValueError(f"budget {self.budget!r} fixes a one-shot mask's layer counts; {self.criterion!r} prunes in rounds")
         check_seed(self.seed)
-        if self.check == 'reinit': check_int('seed', self.seed, 0, MAX_SEED - REINIT_SEED)  # its re-initialization's seed is seed + REINIT_SEED
-        if self.check != 'none' and self.sparsity == 0: raise ValueError("a sanity check needs a mask: sparsity must be above 0")
+        if self.check == 'reinit':
+            # its re-initialization's seed is seed + REINIT_SEED
+            check_int('seed', self.seed, 0, MAX_SEED - REINIT_SEED)
+        if self.check != 'none' and self.sparsity == 0:
+            raise ValueError("a sanity check needs a mask: sparsity must be above 0")
         if self.scorer is not None and not learned:
             raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(n for n, c in CRITERIA.items() if c.learned)} take a scorer")
         if learned and self.scorer is None:
@@ -81,17 +91,20 @@ class PaIRun:
 
 # %% ../nbs/11_runs.ipynb #e4500c9a
 def learn(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
-    "What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns nothing."
+    """What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns
+    nothing."""
     return CRITERIA[run.criterion].learner(run.scorer, results, progress) if run.learns else None
 
 def budget_irp(run:PaIRun)->IRPConfig|None:
-    "The IRP run whose layer densities a run with budget='irp' keeps: the one its criterion learns from, else the profile's at seed 0."
+    """The IRP run whose layer densities a run with budget='irp' keeps: the one its criterion learns from, else the
+    profile's at seed 0."""
     if run.budget != 'irp': return None
     if isinstance(run.scorer, IRPConfig): return run.scorer
     return run.scorer.irp if run.learns else IRPConfig(run.profile)
 
 def checked_data(profile:Profile, data:Data|None=None)->Data:
-    "The profile's data set, or `data` after checking that it is that data set (the run's key says which data it trains on)."
+    """The profile's data set, or `data` after checking that it is that data set (the run's key says which data it
+    trains on)."""
     if data is None: return load_profile_data(profile)
     if data.fingerprint() != profile_fingerprint(profile)['data']:
         raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile_fingerprint(profile)['data']['name']})")
@@ -99,10 +112,12 @@ def checked_data(profile:Profile, data:Data|None=None)->Data:
 
 # %% ../nbs/11_runs.ipynb #9ac4bd75
 def finished_line(record:dict)->str:
-    "The line a finished run says: what it is, its test accuracy and its time (in the process that stores it, on any backend)."
+    """The line a finished run says: what it is, its test accuracy and its time (in the process that stores it, on any
+    backend)."""
     seconds = record['provenance']['seconds']
     said = '' if record['diverged_epoch'] is None else f" (training diverged in epoch {record['diverged_epoch']})"
-    if not record.get('trained', True): said = " (not trained: its mask cuts every input-output path, a constant prediction)"
+    if not record.get('trained', True):
+        said = " (not trained: its mask cuts every input-output path, a constant prediction)"
     return (f"{record['profile']}: {record['method']} at {record['sparsity']:.1%}, seed {record['seed']}: test accuracy "
             f"{record['last_acc']:.4f}{said} (scored in {seconds.get('scoring', 0):.0f} s, trained in {seconds['training']:.0f} s)")
 
@@ -128,13 +143,16 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
     reachable = reachable_outputs(model, mask, d.input_shape) if mask else d.num_classes
     if run.check == 'reinit': model = build_profile_model(run.profile, d, run.seed + REINIT_SEED)
     diverged, constant = None, reachable == 0 and balanced_test(d)
-    if constant:  # no input reaches the output: one class for every test image, 1/C of a balanced test split, trained or not
+    # no input reaches the output: one class for every test image, 1/C of a balanced test split, trained or not
+    if constant:
         result = TrainResult(1 / d.num_classes, 1 / d.num_classes, 0, [])
     else:
         try: result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
                             progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
-        except TrainingDiverged as e:  # the recipe cannot train this mask: an outcome of the method, scored as the network stands
-            diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]  # non-finite outputs all predict the first class
+        # the recipe cannot train this mask: an outcome of the method, scored as the network stands
+        except TrainingDiverged as e:
+            # non-finite outputs all predict the first class
+            diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]
             result = TrainResult(acc, acc, e.epoch, e.history)
     seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
@@ -164,7 +182,8 @@ def run_pai(run:PaIRun,
 BACKENDS = ('local', 'ray')
 
 class GridError(RuntimeError):
-    "Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, key, exception) triples."
+    """Runs of a grid that failed (the others finished and are stored); `failures` holds (PaIRun, key, exception)
+    triples."""
     def __init__(self, failures:list, total:int):
         self.failures = failures
         super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {run_line(r, k)}: {e!r}" for r, k, e in failures))
@@ -175,7 +194,8 @@ def run_line(run:PaIRun, key:str|None=None)->str:
 
 # %% ../nbs/11_runs.ipynb #6ff951b2
 def grid_execution(backend:str='local', cpus_per_run:int=1)->Execution:
-    "How a grid's runs compute, as their keys record it: on CPUs a run's numbers depend on its thread count, a Ray task's is cpus_per_run."
+    """How a grid's runs compute, as their keys record it: on CPUs a run's numbers depend on its thread count, a Ray
+    task's is cpus_per_run."""
     return Execution.here(threads=cpus_per_run if backend == 'ray' else None)
 
 def grid_progress(runs:list, results:str|Path|None=None, backend:str='local', cpus_per_run:int=1)->tuple[int, int]:
@@ -193,13 +213,15 @@ def run_grid(runs:list,                  # PaIRun configurations, each an indepe
              gpus_per_run:float=1.0,     # Ray: GPUs (or a fraction of one) per task, where the cluster has GPUs
             )->pd.DataFrame:
     "Run (or read back) every configuration; a tidy frame from the store, one row per run in the grid's order."
-    check_choice('backend', backend, BACKENDS); check_int('cpus_per_run', cpus_per_run, 1)
+    check_choice('backend', backend, BACKENDS)
+    check_int('cpus_per_run', cpus_per_run, 1)
     store, execution = Store.at(results), grid_execution(backend, cpus_per_run)
     described = [run_identity(r.keyed(), execution) for r in runs]   # each run's identity and key, computed once
     keys = [key_of(d) for d in described]
     pending = list({k: (r, d) for k, r, d in zip(keys, runs, described) if store.get(k) is None}.values())
     finished = len(set(keys)) - len(pending)
-    if progress and finished and pending: say(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
+    if progress and finished and pending:
+        say(f"grid: {finished} of {len(set(keys))} runs already finished; running the other {len(pending)}")
     if backend == 'local': failures = _run_local(pending, store, progress)
     else: failures = _run_ray(pending, store, progress, address, cpus_per_run, gpus_per_run, execution)
     if failures: raise GridError(failures, len(pending))
@@ -215,7 +237,9 @@ def _run_local(pending:list, store:Store, progress:bool)->list:
         try:
             if run.profile not in data: data[run.profile] = load_profile_data(run.profile)
             run_pai(run, data[run.profile], store, progress, described)
-        except Exception as e: failures.append((run, key_of(described), e)); _report(run, key_of(described), e)
+        except Exception as e:
+            failures.append((run, key_of(described), e))
+            _report(run, key_of(described), e)
     return failures
 
 # %% ../nbs/11_runs.ipynb #237ea1d6
@@ -242,10 +266,12 @@ def _worker_data(profile:Profile)->Data:
     return load_profile_data(profile)
 
 def _train_task(run:PaIRun, results:str, execution:Execution, described:dict, learned):
-    "A Ray task: one run in its locked folder under the shared results root; its record, history, layers and store writes."
+    """A Ray task: one run in its locked folder under the shared results root; its record, history, layers and store
+    writes."""
     import torch
     if execution.threads: torch.set_num_threads(execution.threads)
-    if Execution.here() != execution: raise RuntimeError(f"this worker computes as {Execution.here()}; the grid's keys assume {execution}")
+    if Execution.here() != execution:
+        raise RuntimeError(f"this worker computes as {Execution.here()}; the grid's keys assume {execution}")
     store, key = Store(results), key_of(described)
     folder = store.root/'pai'/key
     with run_lock(folder), store.recording() as writes:
@@ -262,14 +288,17 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
     train_task = ray.remote(_train_task).options(**resources)
     root, learned, tasks, failures = str(store.root.resolve()), {}, {}, []
     needs = lambda run: run_key(run.scorer) if run.learns else None
-    for run, _ in pending:  # learned here, once per configuration, under this process's keys: as an in-process grid learns it
+    # learned here, once per configuration, under this process's keys: as an in-process grid learns it
+    for run, _ in pending:
         if needs(run) and needs(run) not in learned:
             try: learned[needs(run)] = ray.put(learn(run, store, progress))
             except Exception as e: learned[needs(run)] = e
-    for irp in dict.fromkeys(budget_irp(run) for run, _ in pending if run.budget == 'irp'): run_irp(irp, results=store, progress=progress)
+    for irp in dict.fromkeys(budget_irp(run) for run, _ in pending if run.budget == 'irp'):
+        run_irp(irp, results=store, progress=progress)
     for run, described in pending:
         if isinstance(learned.get(needs(run)), Exception):
-            failures.append((run, key_of(described), learned[needs(run)])); _report(run, key_of(described), learned[needs(run)])
+            failures.append((run, key_of(described), learned[needs(run)]))
+            _report(run, key_of(described), learned[needs(run)])
         else: tasks[train_task.remote(run, root, execution, described, learned.get(needs(run)))] = (run, described)
     waiting = list(tasks)
     with tqdm(total=len(pending), initial=len(failures), desc='runs (ray)', disable=not progress) as bar:
@@ -279,18 +308,24 @@ def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_pe
             try: record, history, layers, writes = ray.get(done)
             except Exception as e:
                 error = getattr(e, 'cause', None) or e
-                failures.append((run, key_of(described), error)); _report(run, key_of(described), error); bar.update()
+                failures.append((run, key_of(described), error))
+                _report(run, key_of(described), error)
+                bar.update()
                 continue
             store.apply(writes)
             key = key_of(described)
-            store.put(key, 'pai', described, dict(record, key=key, scorer=needs(run)), history, layers); bar.update()  # the key it was learned under here
+            # the key it was learned under here
+            store.put(key, 'pai', described, dict(record, key=key, scorer=needs(run)), history, layers)
+            bar.update()
             if progress: say(finished_line(record))  # the task's own line stays in its worker
     return failures
 
 # %% ../nbs/11_runs.ipynb #6854c6a8
 def grid_threads(backend:str='local', cpus_per_run:int=1)->int:
-    "On Ray, this process computes on a task's thread count, so that what it learns is keyed as the tasks' runs are; its threads."
-    check_choice('backend', backend, BACKENDS); check_int('cpus_per_run', cpus_per_run, 1)
+    """On Ray, this process computes on a task's thread count, so that what it learns is keyed as the tasks' runs are;
+    its threads."""
+    check_choice('backend', backend, BACKENDS)
+    check_int('cpus_per_run', cpus_per_run, 1)
     if backend == 'ray':
         import torch
         torch.set_num_threads(cpus_per_run)
@@ -317,9 +352,11 @@ def learn_all(configs:list,              # IRPConfig or ScorerConfig of each run
               address:str|None=None,     # Ray: the cluster to join (None: $RAY_ADDRESS or a local Ray)
               cpus_per_run:int=1,        # Ray: CPUs (and torch threads) per run
              )->list:
-    "What learned criteria learn from (IRP runs, AutoS scorers), each computed (side by side on Ray) or read back, in order."
+    """What learned criteria learn from (IRP runs, AutoS scorers), each computed (side by side on Ray) or read back, in
+    order."""
     check_choice('backend', backend, BACKENDS)
-    if unknown := [c for c in configs if type(c) not in LEARNERS]: raise ValueError(f"learn_all runs IRPConfig and ScorerConfig; got {unknown[0]!r}")
+    if unknown := [c for c in configs if type(c) not in LEARNERS]:
+        raise ValueError(f"learn_all runs IRPConfig and ScorerConfig; got {unknown[0]!r}")
     store = Store.at(results)
     pending = [c for c in dict.fromkeys(configs) if not _learned(c, store)]
     if backend == 'ray' and pending:
@@ -329,7 +366,8 @@ def learn_all(configs:list,              # IRPConfig or ScorerConfig of each run
         ray = _ray(address)
         task = ray.remote(_learn_task).options(num_cpus=cpus_per_run, max_retries=0)
         started = {task.remote(c, str(store.root.resolve()), cpus_per_run): c for c in pending}
-        if progress: say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other {len(pending)} on Ray")
+        if progress:
+            say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other {len(pending)} on Ray")
         waiting, failures = list(started), []
         while waiting:
             [done], waiting = ray.wait(waiting, num_returns=1)

@@ -18,21 +18,24 @@ __all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'ReadOn
 
 # %% ../nbs/01_store.ipynb #e5cf4fe4
 def project_root()->Path:
-    "The checkout the library runs from (the folder above the package that holds settings.ini), else the working directory."
+    """The checkout the library runs from (the folder above the package that holds settings.ini), else the working
+    directory."""
     top = package_folder().parent
     return top if (top/'settings.ini').exists() else Path.cwd()
 
 def results_root(root:str|Path|None=None)->Path:
     "Checkpoints, masks and records: `root`, else $AUTOSPARSE_RESULTS, else results/ in the project folder."
     path = Path(root or os.environ.get('AUTOSPARSE_RESULTS') or project_root()/'results')
-    if path.exists() and not path.is_dir(): raise ConfigError(f"results root must be a folder; got {str(path)!r}, which is a file")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"results root must be a folder; got {str(path)!r}, which is a file")
     return path
 
 # %% ../nbs/01_store.ipynb #d5f841a8
 @contextmanager
 def atomic(path:str|Path):
     "Yield a temporary path beside `path`; when the block succeeds, rename it to `path` (atomically)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
     try:
         yield tmp
@@ -63,7 +66,8 @@ class ReadOnlyResults(RuntimeError):
 # %% ../nbs/01_store.ipynb #5de1ab32
 # one cell: a class reads whole: the ledger's write, lookup and check
 class ArtifactLedger:
-    "The checksums of a results root's artifacts: recorded when one is written, checked before one is read (Store's part)."
+    """The checksums of a results root's artifacts: recorded when one is written, checked before one is read (Store's
+    part)."""
     def save_artifact(self, path:str|Path,
                       write,                 # write(temporary path): writes the file's content there
                       kept:int|None=None,    # a mask's kept count, checked when it is read
@@ -76,7 +80,8 @@ class ArtifactLedger:
         return digest
 
     def _write_artifact(self, path:str, digest:str, size:int, kept:int|None):
-        with self._db() as db: db.execute('INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)', (path, digest, size, kept))
+        with self._db() as db:
+            db.execute('INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)', (path, digest, size, kept))
 
     def _relative(self, path:str|Path)->str:
         path = Path(path).resolve()
@@ -87,17 +92,21 @@ class ArtifactLedger:
         "What the store recorded of an artifact: sha256, bytes, kept; or None."
         rel = self._relative(path)
         if (kept := self._kept('artifact', rel)) is not None: return dict(zip(('sha256', 'bytes', 'kept'), kept[2:]))
-        with self._db() as db: row = db.execute('SELECT sha256, bytes, kept FROM artifacts WHERE path = ?', (rel,)).fetchone()
+        with self._db() as db:
+            row = db.execute('SELECT sha256, bytes, kept FROM artifacts WHERE path = ?', (rel,)).fetchone()
         return dict(zip(('sha256', 'bytes', 'kept'), row)) if row else None
 
     def artifact_ok(self, path:str|Path)->bool:
-        "Whether an artifact is there and equal to what was recorded; if not (and not simply absent), say why in one line."
+        """Whether an artifact is there and equal to what was recorded; if not (and not simply absent), say why in one
+        line."""
         path, recorded = Path(path), self.artifact(path)
         if not path.exists():
-            if recorded is not None: say(f"{self._relative(path)} is missing (the store recorded it): computing it again")
+            if recorded is not None:
+                say(f"{self._relative(path)} is missing (the store recorded it): computing it again")
             return False
         if recorded is None: problem = "has no recorded checksum (written by an interrupted run, or not by this store)"
-        elif path.stat().st_size != recorded['bytes']: problem = f"is truncated or extended ({path.stat().st_size} bytes, {recorded['bytes']} recorded)"
+        elif path.stat().st_size != recorded['bytes']:
+            problem = f"is truncated or extended ({path.stat().st_size} bytes, {recorded['bytes']} recorded)"
         elif sha256(path) != recorded['sha256']: problem = "is damaged (its checksum differs from the recorded one)"
         else: return True
         say(f"{self._relative(path)} {problem}: computing it again")
@@ -113,7 +122,8 @@ class Store(ArtifactLedger):
         self.read_only = self.root.exists() and not os.access(self.root, os.W_OK)
         self._recorded:list|None = None  # while `recording`: the writes, kept here instead of written
         if self.read_only:
-            if not self.path.exists(): raise ReadOnlyResults(f"results root {self.root} is read-only and holds no results database")
+            if not self.path.exists():
+                raise ReadOnlyResults(f"results root {self.root} is read-only and holds no results database")
             return
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root/'.autosparse.sqlite.lock', 'w') as lock:  # processes opening the database take turns here
@@ -137,7 +147,8 @@ class Store(ArtifactLedger):
                 tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as e: return str(e)
         if found != 'ok': return found
-        if tables and not {'runs', 'history', 'layers'} <= tables: return f"it has the tables {sorted(tables)}, not a results store's"
+        if tables and not {'runs', 'history', 'layers'} <= tables:
+            return f"it has the tables {sorted(tables)}, not a results store's"
         return None
 
     def _set_aside(self, problem:str):
@@ -153,7 +164,9 @@ class Store(ArtifactLedger):
     def _db(self):
         "A connection that commits when the block succeeds and is closed either way (read-only on a read-only root)."
         if self.read_only:
-            try: db = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True, timeout=300); db.execute('SELECT 1 FROM runs LIMIT 1')
+            try:
+                db = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True, timeout=300)
+                db.execute('SELECT 1 FROM runs LIMIT 1')
             except sqlite3.OperationalError: db = sqlite3.connect(f'file:{self.path}?immutable=1', uri=True)
         else: db = sqlite3.connect(self.path, timeout=300)
         with closing(db):
@@ -161,8 +174,11 @@ class Store(ArtifactLedger):
 
     def _write(self, what:str, *args):
         "Apply one write (or keep it, while recording)."
-        if self._recorded is not None: self._recorded.append((what, *args)); return
-        if self.read_only: raise ReadOnlyResults(f"results root {self.root} is read-only: cannot store {what} {args[0]}")
+        if self._recorded is not None:
+            self._recorded.append((what, *args))
+            return
+        if self.read_only:
+            raise ReadOnlyResults(f"results root {self.root} is read-only: cannot store {what} {args[0]}")
         getattr(self, f'_write_{what}')(*args)
 
     def apply(self, writes:list):
@@ -187,7 +203,8 @@ class Store(ArtifactLedger):
         with self._db() as db:
             db.execute('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?)',
                        (key, kind, json.dumps(config, default=str), json.dumps(record, default=str), time.time()))
-            db.execute('DELETE FROM history WHERE key = ?', (key,)); db.execute('DELETE FROM layers WHERE key = ?', (key,))
+            db.execute('DELETE FROM history WHERE key = ?', (key,))
+            db.execute('DELETE FROM layers WHERE key = ?', (key,))
             db.executemany('INSERT INTO history VALUES (?, ?, ?)', [(key, h['epoch'], json.dumps(h)) for h in history])
             db.executemany('INSERT INTO layers VALUES (?, ?, ?, ?, ?)',
                            [(key, i, l['layer'], int(l['weights']), int(l['kept'])) for i, l in enumerate(layers)])
@@ -209,13 +226,18 @@ class Store(ArtifactLedger):
 
     def _select(self, table:str, columns:str, keys:list|None, kind:str|None)->list:
         where, args = [], []
-        if keys is not None: where.append(f"key IN ({','.join('?' * len(keys))})"); args += list(keys)
-        if kind is not None: where.append('key IN (SELECT key FROM runs WHERE kind = ?)'); args.append(kind)
+        if keys is not None:
+            where.append(f"key IN ({','.join('?' * len(keys))})")
+            args += list(keys)
+        if kind is not None:
+            where.append('key IN (SELECT key FROM runs WHERE kind = ?)')
+            args.append(kind)
         sql = f"SELECT {columns} FROM {table}" + (' WHERE ' + ' AND '.join(where) if where else '')
         with self._db() as db: return db.execute(sql, args).fetchall()
 
     def records(self, keys:list|None=None, kind:str|None=None)->pd.DataFrame:
-        "Finished runs as a tidy frame, one row per run (in the order of `keys` when given); provenance as `provenance.*` columns."
+        """Finished runs as a tidy frame, one row per run (in the order of `keys` when given); provenance as
+        `provenance.*` columns."""
         found = sorted(self._select('runs', 'key, kind, record, finished', keys, kind), key=lambda row: row[3])
         rows = {k: {**json.loads(r), 'key': k, 'kind': kd} for k, kd, r, _ in found}
         ordered = [rows[k] for k in (keys if keys is not None else rows) if k in rows]
@@ -236,7 +258,8 @@ class Store(ArtifactLedger):
 @contextmanager
 def run_lock(folder:str|Path):
     "Hold an exclusive lock on a run's folder for the block (other processes wait for it)."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     with open(folder/'.lock', 'w') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield folder
@@ -249,6 +272,7 @@ def write_config(folder:Path, key:str, config, described:dict):
     with atomic(Path(folder)/'config.json') as tmp:
         Path(tmp).write_text(json.dumps(dict(key=key, config=full, identity=described), indent=1, sort_keys=True, default=str))
 
+# %% ../nbs/01_store.ipynb #509542bc
 def run_once(described:dict,                # the run's identity: what its key is computed from (00_config)
              kind:str,                      # what it is: 'pai', 'scorer', ...
              work,                          # work(folder) -> (record, history, layers)
@@ -256,12 +280,14 @@ def run_once(described:dict,                # the run's identity: what its key i
              products:tuple=(),             # files in the folder that users of the run read: checked before a record is served
              config=None,                   # the run's configuration, written in full to its config.json
             )->dict:
-    "A run's record: from the store, or computed by `work` under the run's lock and stored (by rank 0 alone under torchrun)."
+    """A run's record: from the store, or computed by `work` under the run's lock and stored (by rank 0 alone under
+    torchrun)."""
     store, key = Store.at(results), key_of(described)
     folder = store.root/kind/key
     intact = lambda: all(store.artifact_ok(folder/p) for p in products)
     if (record := store.get(key)) is not None and intact(): return record
-    if store.read_only: raise ReadOnlyResults(f"results root {store.root} is read-only and has no usable {kind} run {key}")
+    if store.read_only:
+        raise ReadOnlyResults(f"results root {store.root} is read-only and has no usable {kind} run {key}")
     if not is_main_process():  # another rank of a distributed run: it computes with rank 0, which locks and writes
         return dict(work(folder)[0], key=key)
     with run_lock(folder):

@@ -29,7 +29,8 @@ __all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast
 
 # %% ../nbs/05_training.ipynb #ae6c6d11
 def init_distributed()->tuple[int, int]:
-    "Join the distributed run torchrun started (NCCL on GPUs, gloo on CPUs): (rank, world size); (0, 1) without torchrun."
+    """Join the distributed run torchrun started (NCCL on GPUs, gloo on CPUs): (rank, world size); (0, 1) without
+    torchrun."""
     import os, torch.distributed as dist
     if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
         if torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
@@ -77,8 +78,10 @@ class TrainResult:
     last_acc:float        # test accuracy after the last epoch
     best_acc:float        # best test accuracy over the epochs (selected on the test set: report which one you show)
     best_epoch:int        # epoch of best_acc, from 1
-    history:list=field(default_factory=list) # per epoch: epoch, lr, train/test loss and accuracy, seconds and steps of the training pass
-    resumed_after:int|None=None # the epochs a checkpoint had already finished when this call began (None: it started afresh)
+    # per epoch: epoch, lr, train/test loss and accuracy, seconds and steps of the training pass
+    history:list=field(default_factory=list)
+    # the epochs a checkpoint had already finished when this call began (None: it started afresh)
+    resumed_after:int|None=None
 
     @classmethod
     def from_history(cls, history:list, resumed_after:int|None=None)->TrainResult:
@@ -134,12 +137,15 @@ def train(model:nn.Module,          # the network, trained in place
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint and checkpoint.exists() and (store is None or store.artifact_ok(checkpoint)):
         state = torch.load(checkpoint, map_location=device, weights_only=True)
-        model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['schedule'])
+        model.load_state_dict(state['model'])
+        opt.load_state_dict(state['optimizer'])
+        sched.load_state_dict(state['schedule'])
         history, start = state['history'], len(state['history'])
         seconds = json.loads(_seconds_file(checkpoint).read_text()) if _seconds_file(checkpoint).exists() else []
         history = [dict(h, seconds=seconds[i] if i < len(seconds) else None) for i, h in enumerate(history)]
         resumed_after = start
-        if progress and start < recipe.epochs: say(f"{desc}: resumed from {checkpoint} after epoch {start}/{recipe.epochs}")
+        if progress and start < recipe.epochs:
+            say(f"{desc}: resumed from {checkpoint} after epoch {start}/{recipe.epochs}")
 
     bar = tqdm(range(start, recipe.epochs), desc=desc, disable=not progress, initial=start, total=recipe.epochs)
     for epoch in bar:
@@ -160,7 +166,9 @@ def train(model:nn.Module,          # the network, trained in place
             opt.step()
             if weights:
                 with torch.no_grad(): torch._foreach_mul_(weights, keep_factors)
-            loss_sum += loss.detach() * len(y); correct += (out.argmax(1) == y).sum(); seen += len(y)
+            loss_sum += loss.detach() * len(y)
+            correct += (out.argmax(1) == y).sum()
+            seen += len(y)
         sched.step()
         totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(seen), device=device)])
         if world > 1: torch.distributed.all_reduce(totals)
@@ -182,7 +190,8 @@ def train(model:nn.Module,          # the network, trained in place
 def _save_checkpoint(checkpoint:Path, model, opt, sched, history:list, store:Store|None):
     "The epoch's state, without wall times (they go beside it, first), atomically; recorded in `store` if given."
     with atomic(_seconds_file(checkpoint)) as tmp: Path(tmp).write_text(json.dumps([h['seconds'] for h in history]))
-    plain = json.loads(json.dumps([{k: v for k, v in h.items() if k != 'seconds'} for h in history]))  # the same objects, resumed or not
+    # the same objects, resumed or not
+    plain = json.loads(json.dumps([{k: v for k, v in h.items() if k != 'seconds'} for h in history]))
     state = dict(model=model.state_dict(), optimizer=opt.state_dict(), schedule=sched.state_dict(), history=plain)
     if store is not None: store.save_artifact(checkpoint, lambda tmp: torch.save(state, tmp))
     else:
@@ -194,7 +203,8 @@ def interrupted_after(namespace,  # a module, or a notebook's globals(): where t
                       name:str,   # the function's name there
                       calls:int,  # the call that raises (from 1)
                      ):
-    "For the tests: `namespace.name` raises KeyboardInterrupt, as a killed process stops, on call number `calls` in the block."
+    """For the tests: `namespace.name` raises KeyboardInterrupt, as a killed process stops, on call number `calls` in
+    the block."""
     scope = namespace if isinstance(namespace, dict) else vars(namespace)
     real, made = scope[name], []
     def dying(*args, **kwargs):
@@ -208,12 +218,14 @@ def interrupted_after(namespace,  # a module, or a notebook's globals(): where t
 # %% ../nbs/05_training.ipynb #0a4553e7
 def load_profile_data(profile:Profile, root=None)->Data:
     "The profile's data set, subset as it says."
-    if isinstance(profile.dataset, str): return load_dataset(profile.dataset, root, train_per_class=profile.train_per_class)
+    if isinstance(profile.dataset, str):
+        return load_dataset(profile.dataset, root, train_per_class=profile.train_per_class)
     return profile.dataset if profile.train_per_class is None else profile.dataset.subset(profile.train_per_class)
 
 def build_profile_model(profile:Profile, data:Data, seed:int=0)->nn.Module:
     "The profile's model for `data`, initialized by `seed` (a module of your own: a copy of it)."
-    if isinstance(profile.model, str): return build_model(profile.model, data.input_shape, data.num_classes, profile.width, seed)
+    if isinstance(profile.model, str):
+        return build_model(profile.model, data.input_shape, data.num_classes, profile.width, seed)
     if isinstance(profile.model, nn.Module): return copy.deepcopy(profile.model)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -226,7 +238,8 @@ def build_profile_model(profile:Profile, data:Data, seed:int=0)->nn.Module:
 def _initial_checksum(model:nn.Module)->str:
     "A short hash of a model's parameters' and buffers' values."
     content = hashlib.sha256()
-    for t in model.state_dict().values(): content.update(t.detach().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())  # any dtype
+    for t in model.state_dict().values():
+        content.update(t.detach().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())  # any dtype
     return content.hexdigest()[:16]
 
 @functools.lru_cache(maxsize=16)
@@ -261,9 +274,11 @@ def custom_profile(model,                     # an nn.Module (its weights are th
     if not (isinstance(model, nn.Module) or callable(model)):
         raise ConfigError(f"model must be a torch.nn.Module or a function that builds one; got {type(model).__name__}")
     data = as_data(data, test)
-    if len(data.test_y) == 0: raise ValueError("the data have no test split: pass test= (every IRP round is evaluated on it)")
+    if len(data.test_y) == 0:
+        raise ValueError("the data have no test split: pass test= (every IRP round is evaluated on it)")
     profile = Profile(name, data, model, 1.0, None, recipe, irp_rounds, scorer_epochs)
     built = build_profile_model(profile, data)
-    if not prunable_parameters(built): raise ValueError(f"the model {named(model)} has no Conv or Linear weight to prune")
+    if not prunable_parameters(built):
+        raise ValueError(f"the model {named(model)} has no Conv or Linear weight to prune")
     check_model_input(built, data.input_shape, data.num_classes)
     return profile

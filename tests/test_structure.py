@@ -84,3 +84,26 @@ def test_published_notebooks_are_small_and_free_of_progress_bars():
         for cell in nb['cells']:
             for out in cell.get('outputs', []):
                 assert PROGRESS_MIME not in out.get('data', {}) and out.get('name') != 'stderr', (path.name, cell.get('id'))
+
+
+def test_one_statement_per_line_in_the_package():
+    "No statements joined by ';' in the package (CONTRIBUTING.md: one statement per line, except a short guard)."
+    import io, tokenize
+    joined = [f'{p.name}:{t.start[0]}' for p in sorted((ROOT/'autosparse').glob('*.py'))
+              for t in tokenize.generate_tokens(io.StringIO(p.read_text()).readline) if t.type == tokenize.OP and t.string == ';']
+    assert not joined, joined
+
+
+def test_each_method_owns_its_names():
+    "The ground floor restates no method's names: the configurations live beside their methods, the rules come from them."
+    import autosparse.config as config
+    from autosparse.criteria import BASELINES
+    from autosparse.density import WITHIN_RULES, DENSITY_CRITERIA
+    from autosparse.autos import FEATURE_COLUMNS, FEATURE_SETS
+    from autosparse.irp import IRPConfig
+    restated = [n for n in ('IRP_CRITERIA', 'WITHIN', 'FEATURE_COLUMNS', 'IRPConfig', 'ScorerConfig', 'DensityConfig', 'Features')
+                if hasattr(config, n)]
+    assert not restated, restated
+    assert {c.name for c in DENSITY_CRITERIA} >= {f'irp-layers+{r}' for r in WITHIN_RULES}
+    assert all(c in FEATURE_COLUMNS for features in FEATURE_SETS.values() for c in features.inputs)
+    for b in BASELINES: IRPConfig.for_profile('smoke', criterion=b.name)   # every baseline is an IRP round's rule
