@@ -19,12 +19,12 @@ from .masks import COLLAPSE_POLICIES, Mask, save_mask
 from .registry import CRITERIA, criterion, prune
 from .report import compare_reproductions, figures_dir, write_csv
 from .reproduction import REPRODUCTION, headline, publish, reproduce
-from .runs import BACKENDS, CHECKS, GridError, PaIRun, pai_grid, run_grid, run_pai
+from .runs import BACKENDS, CHECKS, GridError, PaIRun, grid_runs, run_grid, run_pai
 from .store import ReadOnlyResults, project_root
 from .training import TrainingDiverged, init_distributed
 
 # %% auto #0
-__all__ = ['run_one', 'run_irp_rounds', 'run_pai_grid', 'model_factory', 'prune_model', 'parser', 'main']
+__all__ = ['model_factory', 'prune_model', 'parser', 'main']
 
 # %% ../nbs/14_cli.ipynb #e9dfcaa9
 @contextmanager
@@ -36,22 +36,23 @@ def _distributed():
     finally:
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-def run_one(profile:str, criterion:str, sparsity:float, seed:int=0, check:str='none',
+def _run_one(profile:str, criterion:str, sparsity:float, seed:int=0, check:str='none',
             results:str|Path|None=None)->dict|None:
     "One PaI run; under torchrun, data-parallel over its processes (rank 0 prunes, writes and returns the record)."
     run = PaIRun(get_profile(profile), criterion, sparsity, seed, check=check)  # checked before any work
     with _distributed() as main: record = run_pai(run, results=results, progress=main)
     return record if main else None
 
-def run_irp_rounds(profile:str, seed:int=0, results:str|Path|None=None)->pd.DataFrame|None:
+def _run_irp_command(profile:str, seed:int=0, results:str|Path|None=None)->pd.DataFrame|None:
     "One IRP run, each round data-parallel under torchrun; its rounds (on rank 0)."
     config = IRPConfig(get_profile(profile), seed)
     with _distributed() as main: rounds = run_irp(config, results=results, progress=main).rounds
     return rounds if main else None
 
-def run_pai_grid(profile:str, criteria:list, sparsities:list, seeds:int=1, results:str|Path|None=None)->pd.DataFrame:
+def _run_grid_command(profile:str, criteria:list, sparsities:list, seeds:int=1,
+                      results:str|Path|None=None)->pd.DataFrame:
     "A grid on a profile: the dense run and every criterion at every sparsity, for seeds 0 .. seeds - 1."
-    table = run_grid(pai_grid(profile, criteria, sparsities, seeds), results)
+    table = run_grid(grid_runs(profile, criteria, sparsities, seeds), results)
     return table[['method', 'sparsity', 'seed', 'last_acc', 'best_acc', 'collapsed_layers', 'key']]
 
 # %% ../nbs/14_cli.ipynb #4fd39a1a
@@ -102,14 +103,16 @@ def _shape(text:str)->tuple:
 def _add_prune_command(sub):
     "The `prune` subcommand's arguments."
     cmd = sub.add_parser('prune', help="a mask for your model: --model module:factory, any criterion, written to --out")
-    cmd.add_argument('--model', required=True, help="a model factory as module:function, e.g. torchvision.models:resnet18")
+    cmd.add_argument('--model', required=True,
+                     help="a model factory as module:function, e.g. torchvision.models:resnet18")
     cmd.add_argument('--criterion', required=True, choices=list(CRITERIA))
     cmd.add_argument('--sparsity', type=_sparsity, required=True)
     cmd.add_argument('--out', required=True, help='the mask file to write (safetensors; autosparse.load_mask reads it)')
     cmd.add_argument('--input-shape', type=_shape, help='one input, e.g. 3,32,32 (default: the data set\'s)')
     cmd.add_argument('--num-classes', type=_count, help="passed to the factory as num_classes")
     cmd.add_argument('--dataset', choices=list(DATASETS), help='data for the criteria that need it')
-    cmd.add_argument('--per-class', type=_count, default=10, help='training images per class from --dataset (default 10)')
+    cmd.add_argument('--per-class', type=_count, default=10,
+                     help='training images per class from --dataset (default 10)')
     cmd.add_argument('--seed', type=_seed, default=0)
     cmd.add_argument('--iterations', type=_count, help="rounds (default: the criterion's)")
     cmd.add_argument('--on-collapse', default='warn', choices=COLLAPSE_POLICIES,
@@ -136,7 +139,8 @@ def _sparsity(text:str)->float:
     try: value = float(text)
     except ValueError: value = None
     if value is None or not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1) (the fraction of prunable weights removed); got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a number in [0, 1) (the fraction of prunable weights removed); got {text!r}")
     return value
 
 def _density(text:str)->float:
@@ -144,7 +148,8 @@ def _density(text:str)->float:
     try: value = float(text)
     except ValueError: value = None
     if value is None or not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1] (the fraction of each layer's weights kept); got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a number in [0, 1] (the fraction of each layer's weights kept); got {text!r}")
     return value
 
 def _count(text:str)->int:
@@ -156,8 +161,9 @@ def _count(text:str)->int:
 # one cell: every subcommand and its arguments, as `autosparse --help` lists them
 def parser()->argparse.ArgumentParser:
     "The `autosparse` command's arguments."
-    top = _Parser(prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP',
-                  epilog=f"criteria: {', '.join(CRITERIA)}. profiles: {', '.join(PROFILES)}. data sets: {', '.join(DATASETS)}.")
+    top = _Parser(
+        prog='autosparse', description='AutoSparse reproduction companion: pruning at initialization learned from IRP',
+        epilog=f"criteria: {', '.join(CRITERIA)}. profiles: {', '.join(PROFILES)}. data sets: {', '.join(DATASETS)}.")
     sub = top.add_subparsers(dest='command', required=True)
     profile = dict(default='cpu', choices=list(PROFILES), help="experiment scale: 'paper', 'cpu' (default) or 'smoke'")
     results = dict(help='results root (default: results/ or $AUTOSPARSE_RESULTS)')
@@ -166,9 +172,11 @@ def parser()->argparse.ArgumentParser:
     rep.add_argument('--runs', help='folder for the executed notebooks (default: runs/)')
     rep.add_argument('--results', **results)
     rep.add_argument('--figures', help='folder for figures and their CSV (default: figures/)')
-    rep.add_argument('--backend', default='local', choices=BACKENDS, help="where the grids run: 'local' (default) or 'ray'")
+    rep.add_argument('--backend', default='local', choices=BACKENDS,
+                     help="where the grids run: 'local' (default) or 'ray'")
     rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
-    rep.add_argument('--only', nargs='+', choices=list(dict(REPRODUCTION)), help='run these notebooks only (default: all)')
+    rep.add_argument('--only', nargs='+', choices=list(dict(REPRODUCTION)),
+                     help='run these notebooks only (default: all)')
     one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
     one.add_argument('--profile', **profile)
     one.add_argument('--criterion', required=True, choices=list(CRITERIA))
@@ -176,7 +184,8 @@ def parser()->argparse.ArgumentParser:
     one.add_argument('--seed', type=_seed, default=0)
     one.add_argument('--check', default='none', choices=CHECKS, help="sanity check: 'none', 'shuffle' or 'reinit'")
     one.add_argument('--results', **results)
-    grid = sub.add_parser('grid', help='a grid of PaI runs: the dense run and every criterion at every sparsity, per seed')
+    grid = sub.add_parser('grid',
+                          help='a grid of PaI runs: the dense run and every criterion at every sparsity, per seed')
     grid.add_argument('--profile', **profile)
     grid.add_argument('--criteria', nargs='+', required=True, choices=list(CRITERIA))
     grid.add_argument('--sparsities', nargs='+', type=_sparsity, required=True)
@@ -186,16 +195,23 @@ def parser()->argparse.ArgumentParser:
     irp.add_argument('--profile', **profile)
     irp.add_argument('--seed', type=_seed, default=0)
     irp.add_argument('--results', **results)
-    pub = sub.add_parser('publish', help="write the committed outputs of the CPU profile: the shipped criteria, the notebooks with their outputs, the pages")
-    pub.add_argument('--what', nargs='+', default=['pretrained', 'notebooks', 'pages'], choices=['pretrained', 'notebooks', 'pages'],
-                     help='what to write (default: all three)')
+    pub = sub.add_parser(
+        'publish', help=
+        "write the committed outputs of the CPU profile: the shipped criteria, the notebooks with their outputs, the "
+        "pages"
+    )
+    pub.add_argument('--what', nargs='+', default=['pretrained', 'notebooks', 'pages'],
+                     choices=['pretrained', 'notebooks', 'pages'], help='what to write (default: all three)')
     pub.add_argument('--runs', help='the executed notebooks `reproduce` left (default: runs/)')
     pub.add_argument('--results', **results)
-    pub.add_argument('--backend', default='local', choices=BACKENDS, help="as `reproduce` ran (on Ray, one thread per run)")
+    pub.add_argument('--backend', default='local', choices=BACKENDS,
+                     help="as `reproduce` ran (on Ray, one thread per run)")
     pub.add_argument('--address', help="the Ray cluster to join")
-    cmp = sub.add_parser('compare', help="a rerun's per-seed tables against the committed ones: cells, conclusions, a verdict")
+    cmp = sub.add_parser('compare',
+                         help="a rerun's per-seed tables against the committed ones: cells, conclusions, a verdict")
     cmp.add_argument('rerun', help="the rerun's figures folder (what `autosparse reproduce --figures` wrote)")
-    cmp.add_argument('--against', default=str(project_root()/'figures'), help='the committed figures folder (default: figures/)')
+    cmp.add_argument('--against', default=str(project_root() / 'figures'),
+                     help='the committed figures folder (default: figures/)')
     cmp.add_argument('--profile', **profile)
     _add_prune_command(sub)
     return top
@@ -208,17 +224,19 @@ def main(argv:list[str]|None=None):
     args = p.parse_args(argv)
     try:
         if args.command == 'run':
-            record = run_one(args.profile, args.criterion, args.sparsity, args.seed, args.check, args.results)
+            record = _run_one(args.profile, args.criterion, args.sparsity, args.seed, args.check, args.results)
             if record is not None: print(json.dumps(record))
         elif args.command == 'grid':
-            print(run_pai_grid(args.profile, args.criteria, args.sparsities, args.seeds, args.results).to_string(index=False))
+            print(
+                _run_grid_command(args.profile, args.criteria, args.sparsities, args.seeds,
+                             args.results).to_string(index=False))
         elif args.command == 'prune':
             mask = prune_model(args.model, args.criterion, args.sparsity, args.out, args.input_shape, args.num_classes,
                                args.dataset, args.per_class, args.seed, args.iterations, args.on_collapse,
                                args.exclude, args.min_density)
             print(f"{mask!r} written to {args.out}")
         elif args.command == 'irp':
-            rounds = run_irp_rounds(args.profile, args.seed, args.results)
+            rounds = _run_irp_command(args.profile, args.seed, args.results)
             if rounds is not None: print(rounds.to_string(index=False))
         elif args.command == 'publish':
             written = publish(tuple(args.what), args.runs, args.results, args.backend, args.address)
@@ -228,11 +246,13 @@ def main(argv:list[str]|None=None):
             for name in ('cells', 'conclusions'):
                 write_csv(verdict[name], Path(args.rerun)/f'compare-{name}-{args.profile}.csv')
             print(verdict['summary'])
-            print(f"the rerun {'reproduces' if verdict['agree'] else 'does not reproduce'} the results in {args.against} "
-                  f"(every cell and conclusion: {args.rerun}/compare-*-{args.profile}.csv)")
+            print(
+                f"the rerun {'reproduces' if verdict['agree'] else 'does not reproduce'} the results in {args.against} "
+                f"(every cell and conclusion: {args.rerun}/compare-*-{args.profile}.csv)")
             if not verdict['agree']: p.exit(1)
         else:
-            written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address, args.only)
+            written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address,
+                                args.only)
             print("executed notebooks (the log of each run):", *written, sep='\n  ')
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
@@ -244,7 +264,12 @@ def main(argv:list[str]|None=None):
         p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")
     except Exception as e:
         if type(e).__name__ == 'PapermillExecutionError':
-            p.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")
+            p.exit(
+                1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")
         if type(e).__name__ == 'DeadKernelError':
-            p.exit(1, "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to resume\n")
+            p.exit(
+                1,
+                "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to "
+                "resume\n"
+            )
         raise

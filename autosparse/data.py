@@ -65,14 +65,15 @@ class Data:
               )->Data:
         "A class-balanced subset of the training set (the test set stays whole)."
         idx = balanced_indices(self.train_y, per_class, seed)
-        return replace(self, name=f'{self.name}[{per_class}/class]', train_x=self.train_x[idx], train_y=self.train_y[idx],
-                       indices=idx if self.indices is None else self.indices[idx])
+        return replace(self, name=f'{self.name}[{per_class}/class]', train_x=self.train_x[idx],
+                       train_y=self.train_y[idx], indices=idx if self.indices is None else self.indices[idx])
 
     def batches(self, train:bool=True, # training split (shuffled, augmented) or test split (in order)
                 batch_size:int=128,
                 seed:int=0,            # shuffling and augmentation seed
                 augment:bool|None=None,# None: augment the training split only
-                drop_last:bool|None=None, # drop an incomplete last batch; None: for the training split (SGD), not for the test split
+                # drop an incomplete last batch; None: for the training split (SGD), not for the test split
+                drop_last:bool|None=None,
                 shuffle:bool|None=None,   # None: shuffle the training split only
                )->Batches:
         "Minibatches of normalized inputs and labels."
@@ -181,7 +182,7 @@ def _exact_moments(values:torch.Tensor)->tuple[float, float]:
     processor."""
     if values.dtype == torch.uint8:  # images, scaled to [0, 1]: the sums are exact integers
         n, total, squares = len(values), int(values.long().sum()), int((values.long() ** 2).sum())
-        return float(Fraction(total, n * 255)), math.sqrt(float(Fraction(n * squares - total ** 2, n * (n - 1) * 255 ** 2)))
+        return float(Fraction(total, n * 255)), math.sqrt(float(Fraction(n * squares - total**2, n * (n - 1) * 255**2)))
     x = values.double().numpy()
     mean = math.fsum(x) / len(x)  # fsum: the exactly rounded sum, whatever the order or the instruction set
     return mean, math.sqrt(math.fsum((x - mean) * (x - mean)) / (len(x) - 1))
@@ -193,7 +194,8 @@ def channel_stats(x:torch.Tensor)->tuple[tuple, tuple]:
 
 # %% ../nbs/02_data.ipynb #41e0e1b7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
-FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
+                 't10k-labels-idx1-ubyte')
 
 def _find_idx_files(folder:Path)->list[Path]|None:
     "The four Fashion-MNIST files in `folder`, gzipped or not, or None."
@@ -261,7 +263,9 @@ def _torchvision_fetch(cls_name:str, folder:Path, **kw):
     torchvision = requires('torchvision', 'repro', 'the downloaded data sets')
     try: return getattr(torchvision.datasets, cls_name)(str(folder), download=True, **kw)
     except (OSError, RuntimeError) as e:
-        raise DatasetMissing(f"could not download {cls_name} into {folder}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        raise DatasetMissing(
+            f"could not download {cls_name} into {folder}: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        ) from None
 
 def _load_cifar(name:str, cls_name:str, num_classes:int, root:Path, download:bool)->Data:
     torchvision = requires('torchvision', 'repro', 'the downloaded data sets')
@@ -270,8 +274,9 @@ def _load_cifar(name:str, cls_name:str, num_classes:int, root:Path, download:boo
         try: ds = getattr(torchvision.datasets, cls_name)(str(folder), train=train, download=False)
         except RuntimeError:
             if not download:
-                raise DatasetMissing(f"{cls_name} not found in {folder}: allow download=True (or AUTOSPARSE_DOWNLOAD=1), "
-                                     f"or put the extracted python-version archive there") from None
+                raise DatasetMissing(
+                    f"{cls_name} not found in {folder}: allow download=True (or AUTOSPARSE_DOWNLOAD=1), "
+                    f"or put the extracted python-version archive there") from None
             ds = _torchvision_fetch(cls_name, folder, train=train)
         return torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(ds.targets).long()
     (train_x, train_y), (test_x, test_y) = split(True), split(False)
@@ -344,7 +349,8 @@ def load_dataset(name:str,                  # a key of DATASETS
     return data if train_per_class is None else data.subset(train_per_class, seed)
 
 # %% ../nbs/02_data.ipynb #25d48ff3
-DATA_FORMS = "an autosparse Data, a DataLoader or Dataset of (inputs, labels) pairs, or an (inputs, labels) pair of tensors"
+DATA_FORMS = ("an autosparse Data, a DataLoader or Dataset of (inputs, labels) pairs, "
+              "or an (inputs, labels) pair of tensors")
 
 def _pairs(batches, what:str)->tuple[torch.Tensor, torch.Tensor]:
     "Inputs and labels of every (inputs, labels) batch, concatenated."
@@ -367,7 +373,9 @@ def _tensors(data, what:str)->tuple[torch.Tensor, torch.Tensor]:
         try: return _pairs(DataLoader(data, batch_size=256), f'the {what} set')
         except (TypeError, RuntimeError) as e:
             if 'must yield' in str(e): raise
-            raise TypeError(f"the {what} set's items must be (input tensor, integer label) pairs: {str(e).splitlines()[0]}") from None
+            raise TypeError(
+                f"the {what} set's items must be (input tensor, integer label) pairs: {str(e).splitlines()[0]}"
+            ) from None
     raise TypeError(f"{what} data must be {DATA_FORMS}; got {type(data).__name__}")
 
 # %% ../nbs/02_data.ipynb #75e23db6
@@ -381,14 +389,19 @@ def as_data(data,                          # any of DATA_FORMS
     x, y = _tensors(data, 'training')
     tx, ty = _tensors(test, 'test') if test is not None else (x[:0], y[:0])
     if x.dim() < 2 or len(x) != len(y) or len(tx) != len(ty) or x.shape[1:] != tx.shape[1:]:
-        raise ValueError(f"inputs must be N x (one input's shape) with N labels; got inputs {tuple(x.shape)} and labels {tuple(y.shape)}"
-                         + (f", test inputs {tuple(tx.shape)} and labels {tuple(ty.shape)}" if test is not None else ''))
+        raise ValueError(
+            f"inputs must be N x (one input's shape) with N labels; got inputs {tuple(x.shape)} and labels "
+            f"{tuple(y.shape)}"
+            + (f", test inputs {tuple(tx.shape)} and labels {tuple(ty.shape)}" if test is not None else ''))
     if y.is_floating_point() or y.dim() != 1:
         raise TypeError(f"labels must be a 1-D tensor of integers; got {y.dtype} of shape {tuple(y.shape)}")
     labels = torch.cat([y, ty])
     num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
     check_int('num_classes', num_classes, 1)
     if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"labels must be in [0, {num_classes}) for {num_classes} classes; got labels from {int(labels.min())} to {int(labels.max())}")
+        raise ValueError(
+            f"labels must be in [0, {num_classes}) for {num_classes} classes; got labels from {int(labels.min())} to "
+            f"{int(labels.max())}"
+        )
     channels = x.shape[1]
     return Data(name, x, y.long(), tx, ty.long(), num_classes, (0.0,) * channels, (1.0,) * channels)

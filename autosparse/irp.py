@@ -37,7 +37,8 @@ def round_sparsities(rounds:int,            # E
     "The sparsity after each of the E rounds."
     check_int('rounds', rounds, 1)
     check_choice('schedule', schedule, SCHEDULES)
-    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True, meaning='the fraction of weights the last round keeps')
+    check_number('final_density', final_density, 0, 1, low_open=True, high_open=True,
+                 meaning='the fraction of weights the last round keeps')
     d = Fraction(repr(float(final_density)))
     if schedule == 'linear-count': return [Fraction(r, rounds) * (1 - d) for r in range(1, rounds + 1)]
     return [1 - final_density ** (r / rounds) for r in range(1, rounds)] + [1 - d]
@@ -176,17 +177,24 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         first_training = {}
         report = mask.layer_report()
         if not finished:
-            seconds = dict(scoring=seconds_spent(round_dir).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
-            where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {profile.recipe.epochs}"]
-            record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept, mask=mask.fingerprint(),
-                          last_acc=result.last_acc, best_acc=result.best_acc, best_epoch=result.best_epoch,
-                          provenance=provenance(execution, precision, seconds, where))
+            seconds = dict(scoring=seconds_spent(round_dir).get('scoring', 0.0),
+                           training=sum(h['seconds'] or 0 for h in result.history))
+            where = [] if result.resumed_after is None else [
+                f"training after epoch {result.resumed_after} of {profile.recipe.epochs}"
+            ]
+            record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
+                          mask=mask.fingerprint(), last_acc=result.last_acc, best_acc=result.best_acc,
+                          best_epoch=result.best_epoch, provenance=provenance(execution, precision, seconds, where))
             if progress:
-                say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy {result.last_acc:.4f}")
+                say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy "
+                    f"{result.last_acc:.4f}"
+                    )
             if is_main_process():
                 store.put(round_key, 'irp-round', dict(irp=described, round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))
-        records.append({k: record[k] for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
+        records.append(
+            {k: record[k]
+             for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
         masks.append(mask)
         layer_rows.append(report.assign(round=r))
     return IRPRun(config, key, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
@@ -243,9 +251,10 @@ def save_surviving_scores(scores:SurvivingScores, path:str|Path,
                          ):
     "Write the data set as safetensors (tensors) with JSON metadata, atomically and byte-reproducibly."
     from safetensors.torch import save_file
-    meta = json.dumps({k: getattr(scores, k) for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}, sort_keys=True, default=str)
-    write = lambda tmp: save_file({k: getattr(scores, k).contiguous() for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp),
-                                  metadata={'autosparse': meta})
+    meta = json.dumps({k: getattr(scores, k)
+                       for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}, sort_keys=True, default=str)
+    write = lambda tmp: save_file({k: getattr(scores, k).contiguous()
+                                   for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp), metadata={'autosparse': meta})
     if store is not None:
         store.save_artifact(path, write)
         return
@@ -260,14 +269,16 @@ def load_surviving_scores(path:str|Path)->SurvivingScores:
 
 # %% ../nbs/07_irp.ipynb #76f79032
 def ticket_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
-                  scorer:IRPRun|IRPConfig|None=None, # the IRP run (or its configuration: run or read back in the default results root)
+                  # the IRP run (or its configuration: run or read back in the default results root)
+                  scorer:IRPRun|IRPConfig|None=None,
                  )->dict:
     """The lottery ticket: each weight's survival count in an IRP run of this initialization (a round's sparsity gives
     that round's mask)."""
     if scorer is None: raise ValueError("the ticket is an IRP run's: pass scorer= (an IRPRun or an IRPConfig)")
     run = scorer if isinstance(scorer, IRPRun) else run_irp(scorer, progress=False)
     if seed != run.config.seed:
-        raise ValueError(f"the ticket of an IRP run from seed {run.config.seed}'s initialization does not apply to seed {seed}'s")
+        raise ValueError(
+            f"the ticket of an IRP run from seed {run.config.seed}'s initialization does not apply to seed {seed}'s")
     counts, params = run.survival(), prunable_parameters(model)
     if list(counts) != list(params) or any(counts[n].shape != p.shape for n, p in params.items()):
         raise ValueError("the IRP run pruned another architecture than this model's")
@@ -291,10 +302,11 @@ def plot_irp(runs:list, # IRPRun objects, e.g. one per seed
                                           seed=r.config.seed)) for r in runs])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     sns.lineplot(curve, x='density', y='last_acc', marker='o', ax=left, errorbar='sd')
-    left.set(xscale='log', xlabel='density (kept fraction, log scale)', ylabel='test accuracy (last epoch)', title='IRP curve')
+    left.set(xscale='log', xlabel='density (kept fraction, log scale)', ylabel='test accuracy (last epoch)',
+             title='IRP curve')
     left.invert_xaxis()
-    sns.histplot(counts, x='count', discrete=True, stat='proportion', hue='seed' if len(runs) > 1 else None, multiple='dodge',
-                 shrink=0.8, ax=right)
+    sns.histplot(counts, x='count', discrete=True, stat='proportion', hue='seed' if len(runs) > 1 else None,
+                 multiple='dodge', shrink=0.8, ax=right)
     right.set(xlabel='survival count (rounds kept)', title='survival counts')
     fig.tight_layout()
     return fig

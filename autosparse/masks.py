@@ -54,7 +54,8 @@ def count_to_remove(n:int,          # number of weights
 class Mask(dict):
     "Parameter name -> boolean keep-tensor, for the prunable weights of one model."
     def __init__(self, *args,
-                 details:dict|None=None, # what the criterion reported about how it scored (JSON-ready), kept with the mask
+                 # what the criterion reported about how it scored (JSON-ready), kept with the mask
+                 details:dict|None=None,
                  **kwargs):
         super().__init__(*args, **kwargs)
         self.details = details or {}
@@ -104,7 +105,8 @@ class Mask(dict):
         return h.hexdigest()[:16]
 
     def __eq__(self, other):
-        return isinstance(other, Mask) and self.keys() == other.keys() and all(torch.equal(self[k], other[k]) for k in self)
+        return isinstance(other, Mask) and self.keys() == other.keys() and all(
+            torch.equal(self[k], other[k]) for k in self)
     def __ne__(self, other): return not self == other
     __hash__ = None
 
@@ -153,9 +155,13 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
                      sparsity:float,      # fraction of prunable weights to remove, in [0, 1)
                      scope:str='global',  # 'global' ranks all layers together, 'layer' ranks each layer alone
                      within:Mask|None=None, # weights this mask prunes stay pruned
-                     budgets:dict|None=None, # parameter name -> weights the layer keeps (summing to what `sparsity` keeps), in place of the ranking's split
-                     exclude:tuple=(),    # parameter names kept dense; `sparsity` is then the fraction of the other weights removed
-                     min_density:float=0.0, # every layer keeps at least ceil(min_density * its weights) of its highest scores
+                     # parameter name -> weights the layer keeps (summing to what `sparsity` keeps), in place of the
+                     # ranking's split
+                     budgets:dict|None=None,
+                     # parameter names kept dense; `sparsity` is then the fraction of the other weights removed
+                     exclude:tuple=(),
+                     # every layer keeps at least ceil(min_density * its weights) of its highest scores
+                     min_density:float=0.0,
                     )->Mask:
     """Keep the highest-scoring weights, removing exactly floor(sparsity * n) of the n weights not excluded (of each
     layer's, with scope='layer')."""
@@ -175,7 +181,10 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
             raise ValueError("budgets fix every layer's count: no scope, exclude or min_density")
         total = sum(len(flat[n]) for n in names)
         if sorted(budgets) != sorted(names) or sum(budgets.values()) != total - count_to_remove(total, sparsity):
-            raise ValueError(f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} in all at sparsity {sparsity}")
+            raise ValueError(
+                f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} in all at sparsity "
+                f"{sparsity}"
+            )
         groups = [([n], len(flat[n]) - budgets[n]) for n in names]
     else:
         flat.update({n: _with_floor(flat[n], pruned[n], math.ceil(min_density * len(flat[n]))) for n in ranked})
@@ -194,12 +203,17 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
 
 # %% ../nbs/04_masks.ipynb #1935f540
 def excluded_parameters(model:nn.Module,
-                        exclude, # a parameter or module name, a module type, a predicate (name, module) -> bool, or a list of these
+                        # a parameter or module name, a module type, a predicate (name, module) -> bool, or a list of
+                        # these
+                        exclude,
                        )->tuple:
     """The names of the prunable weights `exclude` picks out of `model` (to keep them dense); a name that matches
     nothing is an error."""
     items = exclude if isinstance(exclude, (list, tuple, set)) else [exclude]
-    layers = {f'{n}.weight' if n else 'weight': (n, m) for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)}
+    layers = {
+        f'{n}.weight' if n else 'weight': (n, m)
+        for n, m in model.named_modules() if isinstance(m, PRUNABLE_LAYERS)
+    }
     def picks(item, parameter, name, module):
         if isinstance(item, str): return item in (parameter, name)
         if isinstance(item, type): return isinstance(module, item)
@@ -207,7 +221,10 @@ def excluded_parameters(model:nn.Module,
         raise TypeError(f"exclude takes names, module types or predicates (name, module) -> bool; got {item!r}")
     for item in items:
         if isinstance(item, str) and not any(picks(item, p, *nm) for p, nm in layers.items()):
-            raise ValueError(f"exclude: {item!r} names no prunable layer of the model (its prunable layers: {', '.join(list(layers)[:4])}, ...)")
+            raise ValueError(
+                f"exclude: {item!r} names no prunable layer of the model (its prunable layers: "
+                f"{', '.join(list(layers)[:4])}, ...)"
+            )
     return tuple(p for p, nm in layers.items() if any(picks(item, p, *nm) for item in items))
 
 # %% ../nbs/04_masks.ipynb #1c780312
@@ -280,7 +297,9 @@ def reachable_outputs(model:nn.Module, mask:Mask, input_shape:tuple)->int:
     "How many of the model's outputs a path of kept weights reaches from its input (0: the mask cuts the network)."
     unit = path_network(model, mask)
     reach = lambda m, i, o: (o > 0).double()  # reachable or not: path counts would overflow in a deep network
-    hooks = [m.register_forward_hook(reach) for m in dict(unit.named_modules()).values() if isinstance(m, PRUNABLE_LAYERS)]
+    hooks = [
+        m.register_forward_hook(reach) for m in dict(unit.named_modules()).values() if isinstance(m, PRUNABLE_LAYERS)
+    ]
     try: out = unit(torch.ones((1, *input_shape), dtype=torch.float64, device=next(unit.parameters()).device))
     finally:
         for h in hooks: h.remove()
@@ -290,7 +309,10 @@ def reachable_outputs(model:nn.Module, mask:Mask, input_shape:tuple)->int:
 def shuffle_within_layers(mask:Mask, seed:int=0)->Mask:
     "A mask with the same kept count in every layer, at random positions (and the same details)."
     g = torch.Generator().manual_seed(seed)
-    return Mask({n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape) for n, m in mask.items()}, details=mask.details)
+    return Mask({
+        n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape)
+        for n, m in mask.items()
+    }, details=mask.details)
 
 # %% ../nbs/04_masks.ipynb #1103f74f
 def flatten_layers(values:dict)->torch.Tensor:
@@ -330,8 +352,12 @@ def save_mask(mask:Mask, path:str|Path,
              ):
     "Write a mask to a safetensors file, atomically and byte-reproducibly."
     from safetensors.torch import save_file
-    meta = json.dumps(dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details), sort_keys=True)
-    write = lambda tmp: save_file({n: m.to(torch.uint8).contiguous() for n, m in mask.items()}, str(tmp), metadata={'autosparse': meta})
+    meta = json.dumps(dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details),
+                      sort_keys=True)
+    write = lambda tmp: save_file({
+        n: m.to(torch.uint8).contiguous()
+        for n, m in mask.items()
+    }, str(tmp), metadata={'autosparse': meta})
     if store is not None:
         store.save_artifact(path, write, kept=mask.num_kept)
         return
@@ -357,7 +383,9 @@ def effective_model(model:nn.Module)->nn.Module:
     "`model` itself, or, if it carries torch.nn.utils.prune's reparametrization, a copy with it made permanent."
     from torch.nn.utils import prune
     if not prune.is_pruned(model): return model
-    pruned = lambda module: [h._tensor_name for h in module._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)]
+    pruned = lambda module: [
+        h._tensor_name for h in module._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)
+    ]
     # a pruned layer's computed weight (weight_orig * weight_mask) cannot be deep-copied: the copy gets it detached
     computed = {id(getattr(m, name)): getattr(m, name).detach() for m in model.modules() for name in pruned(m)}
     plain = copy.deepcopy(model, computed)
@@ -396,7 +424,9 @@ def _saved_mask(path:Path, store:Store|None)->Mask|None:
     if not store.artifact_ok(path): return None
     mask = load_mask(path)
     if mask.num_kept != store.artifact(path)['kept']:
-        say(f"{path} keeps {mask.num_kept} weights, the store recorded {store.artifact(path)['kept']}: computing it again")
+        say(f"{path} keeps {mask.num_kept} weights, the store recorded {store.artifact(path)['kept']}: computing it "
+            f"again"
+            )
         return None
     return mask
 

@@ -18,17 +18,17 @@ from .config import (MAX_SEED, Execution, Profile, check_choice, check_int,
 from .data import Data, balanced_test
 from .density import BUDGETS, DensityConfig, budget_options
 from .autos import ScorerConfig, train_scorer
-from .irp import IRPConfig, IRPRun, learn_ticket, run_irp
+from .irp import IRPConfig, learn_ticket, run_irp
 from .masks import check_sparsity, reachable_outputs, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
-from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint, run_identity,
-                                 run_key, train, TrainResult, TrainingDiverged, evaluate)
+from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint,
+                                 run_identity, run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'LEARNERS', 'PaIRun', 'learn', 'budget_irp', 'checked_data', 'finished_line',
-           'train_pai', 'run_pai', 'GridError', 'run_line', 'grid_execution', 'grid_progress', 'run_grid', 'pai_grid',
-           'grid_threads', 'learn_all']
+__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'LEARNERS', 'PaIRun', 'budget_irp', 'checked_data', 'finished_line', 'run_pai',
+           'GridError', 'run_line', 'grid_execution', 'grid_progress', 'run_grid', 'grid_runs', 'grid_threads',
+           'learn_all']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -61,7 +61,8 @@ class PaIRun:
         if isinstance(self.sparsity, Fraction):
             object.__setattr__(self, 'sparsity', float(self.sparsity))  # an IRP round's: a number in the key
         if self.budget not in ('criterion', 'ends-dense') and criterion(self.criterion).iterations > 1:
-            raise ValueError(f"budget {self.budget!r} fixes a one-shot mask's layer counts; {self.criterion!r} prunes in rounds")
+            raise ValueError(
+                f"budget {self.budget!r} fixes a one-shot mask's layer counts; {self.criterion!r} prunes in rounds")
         check_seed(self.seed)
         if self.check == 'reinit':
             # its re-initialization's seed is seed + REINIT_SEED
@@ -69,7 +70,10 @@ class PaIRun:
         if self.check != 'none' and self.sparsity == 0:
             raise ValueError("a sanity check needs a mask: sparsity must be above 0")
         if self.scorer is not None and not learned:
-            raise ValueError(f"criterion {self.criterion!r} learns nothing: only {', '.join(n for n, c in CRITERIA.items() if c.learned)} take a scorer")
+            raise ValueError(
+                f"criterion {self.criterion!r} learns nothing: only "
+                f"{', '.join(n for n, c in CRITERIA.items() if c.learned)} take a scorer"
+            )
         if learned and self.scorer is None:
             object.__setattr__(self, 'scorer', CRITERIA[self.criterion].configuration(IRPConfig(self.profile)))
 
@@ -90,7 +94,7 @@ class PaIRun:
         return run_key(self.keyed(), execution)
 
 # %% ../nbs/11_runs.ipynb #e4500c9a
-def learn(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
+def _learned_by(run:PaIRun, results:str|Path|Store|None=None, progress:bool=True):
     """What a run's criterion learned (AutoS's scorer, a layer-density model), learned or read back; None if it learns
     nothing."""
     return CRITERIA[run.criterion].learner(run.scorer, results, progress) if run.learns else None
@@ -107,7 +111,10 @@ def checked_data(profile:Profile, data:Data|None=None)->Data:
     trains on)."""
     if data is None: return load_profile_data(profile)
     if data.fingerprint() != profile_fingerprint(profile)['data']:
-        raise ValueError(f"the data given ({data.name}) are not profile {profile.name!r}'s data set ({profile_fingerprint(profile)['data']['name']})")
+        raise ValueError(
+            f"the data given ({data.name}) are not profile {profile.name!r}'s data set "
+            f"({profile_fingerprint(profile)['data']['name']})"
+        )
     return data
 
 # %% ../nbs/11_runs.ipynb #9ac4bd75
@@ -118,12 +125,15 @@ def finished_line(record:dict)->str:
     said = '' if record['diverged_epoch'] is None else f" (training diverged in epoch {record['diverged_epoch']})"
     if not record.get('trained', True):
         said = " (not trained: its mask cuts every input-output path, a constant prediction)"
-    return (f"{record['profile']}: {record['method']} at {record['sparsity']:.1%}, seed {record['seed']}: test accuracy "
-            f"{record['last_acc']:.4f}{said} (scored in {seconds.get('scoring', 0):.0f} s, trained in {seconds['training']:.0f} s)")
+    return (
+        f"{record['profile']}: {record['method']} at {record['sparsity']:.1%}, seed {record['seed']}: test accuracy "
+        f"{record['last_acc']:.4f}{said} (scored in {seconds.get('scoring', 0):.0f} s, trained in "
+        f"{seconds['training']:.0f} s)"
+    )
 
 # %% ../nbs/11_runs.ipynb #59fc0b08
 # one cell: a PaI run read top to bottom: its mask, whether it connects, its training, its record
-def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
+def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
               results:str|Path|Store|None=None, progress:bool=True,
               learned=None,                    # what the criterion learned; None: learned (or read back) here
@@ -131,11 +141,13 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
     "Prune at initialization and train: the run's record, history and per-layer kept counts (not stored)."
     store, d = Store.at(results), checked_data(run.profile, data)
     model = build_profile_model(run.profile, d, run.seed)  # scored at its initialization
-    if learned is None and is_main_process(): learned = learn(run, store, progress)  # under torchrun, rank 0 prunes
+    if learned is None and is_main_process():  # under torchrun, rank 0 prunes
+        learned = _learned_by(run, store, progress)
     def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
         t0 = time.perf_counter()
         budgets = budget_options(run.budget, model, run.sparsity, budget_irp(run), store)
-        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets, **({} if learned is None else dict(scorer=learned)))
+        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets,
+                     **({} if learned is None else dict(scorer=learned)))
         mask = shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
         add_seconds(folder, 'scoring', time.perf_counter() - t0)
         return mask
@@ -147,23 +159,28 @@ def train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask 
     if constant:
         result = TrainResult(1 / d.num_classes, 1 / d.num_classes, 0, [])
     else:
-        try: result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt', store=store,
-                            progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
+        try:
+            result = train(model, d, run.profile.recipe, mask=mask, seed=run.seed, checkpoint=folder/'train.pt',
+                           store=store, progress=progress, desc=f'{run.method} {run.sparsity:.1%} seed {run.seed}')
         # the recipe cannot train this mask: an outcome of the method, scored as the network stands
         except TrainingDiverged as e:
             # non-finite outputs all predict the first class
             diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]
             result = TrainResult(acc, acc, e.epoch, e.history)
-    seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=sum(h['seconds'] or 0 for h in result.history))
+    seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0),
+                   training=sum(h['seconds'] or 0 for h in result.history))
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
-    where = [] if result.resumed_after is None else [f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"]
-    record = dict(profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
-                  check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
-                  best_epoch=result.best_epoch, diverged_epoch=diverged, collapsed_layers=int(report.collapsed.sum()),
-                  reachable_outputs=reachable, trained=not constant,
-                  min_layer_kept=int(report.kept.min()) if mask else None, mask=mask.fingerprint() if mask else None,
-                  scorer=run_key(run.scorer) if run.learns else None, details=mask.details if mask else {},
-                  provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
+    where = [] if result.resumed_after is None else [
+        f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"
+    ]
+    record = dict(
+        profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
+        check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
+        best_epoch=result.best_epoch, diverged_epoch=diverged, collapsed_layers=int(report.collapsed.sum()),
+        reachable_outputs=reachable, trained=not constant, min_layer_kept=int(report.kept.min()) if mask else None,
+        mask=mask.fingerprint() if mask else None, scorer=run_key(run.scorer) if run.learns else None,
+        details=mask.details if mask else {},
+        provenance=provenance(Execution.here(), precision_used(run.profile.recipe, default_device()), seconds, where))
     if progress: say(finished_line(record))
     return record, result.history, report[['layer', 'weights', 'kept']].to_dict('records')
 
@@ -176,8 +193,8 @@ def run_pai(run:PaIRun,
            )->dict:
     "Prune at initialization, train, and store the record; a stored run is read back, an interrupted one resumed."
     store = Store.at(results)
-    return run_once(described or run_identity(run.keyed()), 'pai', lambda folder: train_pai(run, folder, data, store, progress),
-                    store, config=run.keyed())
+    return run_once(described or run_identity(run.keyed()), 'pai',
+                    lambda folder: _train_pai(run, folder, data, store, progress), store, config=run.keyed())
 
 BACKENDS = ('local', 'ray')
 
@@ -186,7 +203,8 @@ class GridError(RuntimeError):
     triples."""
     def __init__(self, failures:list, total:int):
         self.failures = failures
-        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {run_line(r, k)}: {e!r}" for r, k, e in failures))
+        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {run_line(r, k)}: {e!r}"
+                                                                                  for r, k, e in failures))
 
 def run_line(run:PaIRun, key:str|None=None)->str:
     "A run on one line: its configuration and its key."
@@ -208,7 +226,8 @@ def grid_progress(runs:list, results:str|Path|None=None, backend:str='local', cp
 def run_grid(runs:list,                  # PaIRun configurations, each an independent unit of work
              results:str|Path|None=None, progress:bool=True,
              backend:str='local',        # 'local': one run after another in this process; 'ray': Ray tasks in parallel
-             address:str|None=None,      # Ray: the cluster to join ('auto', 'ray://head:10001'); None: $RAY_ADDRESS or a local Ray
+             # Ray: the cluster to join ('auto', 'ray://head:10001'); None: $RAY_ADDRESS or a local Ray
+             address:str|None=None,
              cpus_per_run:int=1,         # Ray: CPUs (and torch threads) per task
              gpus_per_run:float=1.0,     # Ray: GPUs (or a fraction of one) per task, where the cluster has GPUs
             )->pd.DataFrame:
@@ -243,7 +262,7 @@ def _run_local(pending:list, store:Store, progress:bool)->list:
     return failures
 
 # %% ../nbs/11_runs.ipynb #237ea1d6
-def pai_grid(profile:str|Profile, criteria:list, sparsities:list, seeds:int,
+def grid_runs(profile:str|Profile, criteria:list, sparsities:list, seeds:int,
              source:IRPConfig|None=None, # the IRP run the learned criteria learn from; None: this profile's at seed 0
             )->list:
     "The dense run and every (criterion, sparsity) of every seed, seeds sharing initializations across methods."
@@ -276,22 +295,24 @@ def _train_task(run:PaIRun, results:str, execution:Execution, described:dict, le
     folder = store.root/'pai'/key
     with run_lock(folder), store.recording() as writes:
         write_config(folder, key, run.keyed(), described)
-        record, history, layers = train_pai(run, folder, _worker_data(run.profile), store, False, learned)
+        record, history, layers = _train_pai(run, folder, _worker_data(run.profile), store, False, learned)
     return record, history, layers, writes
 
 # %% ../nbs/11_runs.ipynb #1f6671a4
+# one cell: the grid on Ray, read top to bottom: submit, collect, store
 def _run_ray(pending:list, store:Store, progress:bool, address:str|None, cpus_per_run:int, gpus_per_run:float,
              execution:Execution)->list:
     "The runs as Ray tasks, their records stored by this process as they arrive; the failures."
     ray = _ray(address)
-    resources = dict(num_cpus=cpus_per_run, num_gpus=gpus_per_run if ray.cluster_resources().get('GPU', 0) > 0 else 0, max_retries=0)
+    resources = dict(num_cpus=cpus_per_run, num_gpus=gpus_per_run if ray.cluster_resources().get('GPU', 0) > 0 else 0,
+                     max_retries=0)
     train_task = ray.remote(_train_task).options(**resources)
     root, learned, tasks, failures = str(store.root.resolve()), {}, {}, []
     needs = lambda run: run_key(run.scorer) if run.learns else None
     # learned here, once per configuration, under this process's keys: as an in-process grid learns it
     for run, _ in pending:
         if needs(run) and needs(run) not in learned:
-            try: learned[needs(run)] = ray.put(learn(run, store, progress))
+            try: learned[needs(run)] = ray.put(_learned_by(run, store, progress))
             except Exception as e: learned[needs(run)] = e
     for irp in dict.fromkeys(budget_irp(run) for run, _ in pending if run.budget == 'irp'):
         run_irp(irp, results=store, progress=progress)
@@ -361,13 +382,16 @@ def learn_all(configs:list,              # IRPConfig or ScorerConfig of each run
     pending = [c for c in dict.fromkeys(configs) if not _learned(c, store)]
     if backend == 'ray' and pending:
         if Execution.here().threads != cpus_per_run:
-            raise ValueError(f"runs on Ray compute on {cpus_per_run} thread(s), this process on {Execution.here().threads}: "
-                             f"call grid_threads('ray', {cpus_per_run}) first, so that this process finds them")
+            raise ValueError(
+                f"runs on Ray compute on {cpus_per_run} thread(s), this process on {Execution.here().threads}: "
+                f"call grid_threads('ray', {cpus_per_run}) first, so that this process finds them")
         ray = _ray(address)
         task = ray.remote(_learn_task).options(num_cpus=cpus_per_run, max_retries=0)
         started = {task.remote(c, str(store.root.resolve()), cpus_per_run): c for c in pending}
         if progress:
-            say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other {len(pending)} on Ray")
+            say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other "
+                f"{len(pending)} on Ray"
+                )
         waiting, failures = list(started), []
         while waiting:
             [done], waiting = ray.wait(waiting, num_returns=1)

@@ -15,8 +15,8 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import (RECIPES, ConfigError, Execution, Profile, Recipe, bf16_supported, check_int, default_device,
-                               distributed_world, identity, is_main_process, key_of, named, say)
+from .config import (RECIPES, ConfigError, Execution, Profile, Recipe, bf16_supported, check_int,
+                               default_device, distributed_world, identity, is_main_process, key_of, named, say)
 from .data import Data, as_data, data_root, load_dataset
 from .masks import Mask, prunable_parameters
 from .models import build_model, check_model_input, model_fingerprint
@@ -112,7 +112,8 @@ def train(model:nn.Module,          # the network, trained in place
           device:torch.device|str|None=None, # default: CUDA if present, else CPU
           progress:bool=True,       # show a progress bar
           desc:str='train',         # progress bar label
-          on_epoch=None,            # called as on_epoch(epoch, model) after each epoch (from 1), e.g. to keep a rewind point
+          # called as on_epoch(epoch, model) after each epoch (from 1), e.g. to keep a rewind point
+          on_epoch=None,
           store:Store|None=None,    # records the checkpoint's checksum, and checks it before resuming
          )->TrainResult:
     "Train with SGD and the recipe's schedule, evaluating every epoch (data-parallel over the processes of a torchrun)."
@@ -122,7 +123,8 @@ def train(model:nn.Module,          # the network, trained in place
     model.to(device)
     if channels_last: model.to(memory_format=torch.channels_last)
     rank, world = distributed_world()
-    net = model if world == 1 else nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
+    net = model if world == 1 else nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == 'cuda' else None)
     params = prunable_parameters(model)
     keep = [(params[n], torch.empty_like(params[n]).copy_(m)) for n, m in mask.items()] if mask is not None else []
     weights, keep_factors = [w for w, _ in keep], [k for _, k in keep]
@@ -131,8 +133,8 @@ def train(model:nn.Module,          # the network, trained in place
 
     opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                           nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
-    sched = (torch.optim.lr_scheduler.MultiStepLR(opt, list(recipe.milestones), recipe.gamma) if recipe.schedule == 'step'
-             else torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs))
+    sched = (torch.optim.lr_scheduler.MultiStepLR(opt, list(recipe.milestones), recipe.gamma)
+             if recipe.schedule == 'step' else torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs))
     history, start, resumed_after = [], 0, None
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint and checkpoint.exists() and (store is None or store.artifact_ok(checkpoint)):
@@ -150,7 +152,8 @@ def train(model:nn.Module,          # the network, trained in place
     bar = tqdm(range(start, recipe.epochs), desc=desc, disable=not progress, initial=start, total=recipe.epochs)
     for epoch in bar:
         model.train()
-        t0, loss_sum, correct, seen = time.perf_counter(), torch.zeros((), device=device), torch.zeros((), device=device), 0
+        t0, loss_sum, correct, seen = time.perf_counter(), torch.zeros((), device=device), torch.zeros((),
+                                                                                                       device=device), 0
         lr = opt.param_groups[0]['lr']
         batches = data.batches(train=True, batch_size=recipe.batch_size, seed=epoch_seed(seed, epoch))
         for x, y in batches:
@@ -231,7 +234,8 @@ def build_profile_model(profile:Profile, data:Data, seed:int=0)->nn.Module:
         torch.manual_seed(seed)
         model = profile.model()
     if not isinstance(model, nn.Module):
-        raise ConfigError(f"the model factory {named(profile.model)} returned a {type(model).__name__}, not a torch.nn.Module")
+        raise ConfigError(
+            f"the model factory {named(profile.model)} returned a {type(model).__name__}, not a torch.nn.Module")
     return model
 
 # %% ../nbs/05_training.ipynb #c4f4c846
@@ -263,7 +267,8 @@ def run_key(config, execution:Execution|None=None)->str:
     return key_of(run_identity(config, execution))
 
 # %% ../nbs/05_training.ipynb #4f70cf4c
-def custom_profile(model,                     # an nn.Module (its weights are the initialization) or a function that builds one
+# an nn.Module (its weights are the initialization) or a function that builds one
+def custom_profile(model,
                    data,                      # a Data, DataLoader, Dataset or (inputs, labels) pair: the training split
                    test=None,                 # its test split in the same forms (a Data carries its own)
                    recipe:Recipe=RECIPES['cpu'], # how every training of the run trains

@@ -8,7 +8,7 @@ import torch
 from dataclasses import replace
 
 from autosparse.config import Execution, get_profile
-from autosparse.runs import GridError, PaIRun, pai_grid, run_grid, run_pai
+from autosparse.runs import GridError, PaIRun, grid_runs, run_grid, run_pai
 from autosparse.store import Store
 
 pytestmark = pytest.mark.slow  # end to end: `make test` runs it, `make check` does not
@@ -31,7 +31,7 @@ def finished_at(root:Path)->dict:
 
 def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
     # a learned criterion too: its IRP run and density model are learned by the driver, as in-process
-    grid = pai_grid('smoke', ['magnitude', 'snip', 'irp-layers+random'], [0.9], seeds=1)
+    grid = grid_runs('smoke', ['magnitude', 'snip', 'irp-layers+random'], [0.9], seeds=1)
     local = run_grid(grid, tmp_path/'local', progress=False)
     # on CPUs a run's numbers depend on the torch thread count: the tasks use as many as this process
     remote = run_grid(grid, tmp_path/'ray', progress=False, backend='ray', cpus_per_run=torch.get_num_threads())
@@ -42,7 +42,7 @@ def test_ray_grid_stores_what_the_in_process_grid_stores(tmp_path, local_ray):
 def test_a_failed_ray_task_is_reported_and_the_others_finish(tmp_path, local_ray, capsys):
     smoke = get_profile('smoke')
     unprunable = replace(smoke, name='smoke-unprunable', model=torch.nn.Flatten)  # scoring it fails in the task
-    runs = [PaIRun(unprunable, 'random', 0.9)] + pai_grid(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
+    runs = [PaIRun(unprunable, 'random', 0.9)] + grid_runs(smoke, ['magnitude'], [0.5, 0.9], seeds=1)
     with pytest.raises(GridError, match='1 of 4 runs failed') as failure:
         run_grid(runs, tmp_path, progress=False, backend='ray')
     one_thread = Execution.here(threads=1)   # Ray tasks of one CPU (the default cpus_per_run) train with one thread
@@ -53,8 +53,8 @@ def test_a_failed_ray_task_is_reported_and_the_others_finish(tmp_path, local_ray
 
 def test_an_interrupted_ray_grid_runs_only_the_missing_cells(tmp_path):
     pytest.importorskip('ray')
-    grid = "pai_grid('smoke', ['magnitude', 'snip', 'random'], [0.5, 0.9], seeds=1)"
-    driver = (f"import ray\nfrom autosparse.runs import pai_grid, run_grid\n"
+    grid = "grid_runs('smoke', ['magnitude', 'snip', 'random'], [0.5, 0.9], seeds=1)"
+    driver = (f"import ray\nfrom autosparse.runs import grid_runs, run_grid\n"
               f"ray.init(num_cpus=2, include_dashboard=False, logging_level='warning')\n"  # a Ray of its own
               f"run_grid({grid}, {str(tmp_path)!r}, progress=False, backend='ray')")
     process = subprocess.Popen([sys.executable, '-c', driver], start_new_session=True)

@@ -107,3 +107,10 @@ def test_each_method_owns_its_names():
     assert {c.name for c in DENSITY_CRITERIA} >= {f'irp-layers+{r}' for r in WITHIN_RULES}
     assert all(c in FEATURE_COLUMNS for features in FEATURE_SETS.values() for c in features.inputs)
     for b in BASELINES: IRPConfig.for_profile('smoke', criterion=b.name)   # every baseline is an IRP round's rule
+
+
+def test_lines_in_the_package_are_short():
+    "At most 120 characters a line in the package, but for what nbdev writes itself (`__all__`, `_modidx.py`)."
+    long = [f'{p.name}:{i}' for p in sorted((ROOT/'autosparse').glob('*.py')) if p.name != '_modidx.py'
+            for i, line in enumerate(p.read_text().splitlines(), 1) if len(line) > 120 and not line.startswith('__all__ = [')]
+    assert not long, long
