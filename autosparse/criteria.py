@@ -186,7 +186,7 @@ def iterative_mask(criterion:Criterion, model:nn.Module, sparsity:float, data:Da
     for k in tqdm(range(1, iterations + 1), desc=f'{criterion.name} rounds', disable=not progress, leave=False):
         step = 1 - (density ** (k / iterations) if schedule == 'exponential' else 1 - k / iterations * sparsity)
         step = sparsity if k == iterations else min(step, sparsity)
-        scores = criterion.scored(masked, data, seed, step, **options)
+        scores = criterion.checked_scores(masked, data, seed, step, **options)
         mask = mask_from_scores(scores, step, scope, within=mask, exclude=exclude, min_density=min_density)
         mask.apply(masked)
     return mask
@@ -298,8 +298,7 @@ def takes_input_shape(scores:Callable)->bool:
 class Criterion:
     "A pruning criterion: how it scores every prunable weight, and how it is applied."
     name:str
-    # scores(model, data, seed, sparsity, **options) -> {parameter name: score}, higher keeps
-    scores:Callable
+    scoring:Callable                 # scoring(model, data, seed, sparsity, **options) -> {name: score}, higher keeps
     iterations:int=1                 # rounds it prunes in by default, rescoring the masked network each round
     needs_data:bool=False            # whether it needs a data set (the data-free ones take an input shape or data)
     # a learned criterion's: learner(configuration, results, progress) -> its `scorer` option
@@ -324,7 +323,7 @@ class Criterion:
         shape = options.get('input_shape') or (data.input_shape if data is not None else None)
         if shape is not None: check_model_input(model, shape, data.num_classes if data is not None else None)
         # every criterion accepts input_shape; the ones that use it get it
-        if not takes_input_shape(self.scores): options = {k: v for k, v in options.items() if k != 'input_shape'}
+        if not takes_input_shape(self.scoring): options = {k: v for k, v in options.items() if k != 'input_shape'}
         return model, data, options
 
     def score(self, model:nn.Module,       # at initialization
@@ -338,11 +337,11 @@ class Criterion:
         "One score per prunable weight of `model`."
         check_seed(seed)
         model, data, options = self.inputs(model, data, options)
-        return self.scored(model, data, seed, sparsity, **options)
+        return self.checked_scores(model, data, seed, sparsity, **options)
 
-    def scored(self, model:nn.Module, data:Data|None, seed:int, sparsity:float|None, **options)->dict:
+    def checked_scores(self, model:nn.Module, data:Data|None, seed:int, sparsity:float|None, **options)->dict:
         "The scores of a model and data already checked by `inputs`, checked in turn to cover every prunable weight."
-        params, scores = prunable_parameters(model), self.scores(model, data, seed, sparsity, **options)
+        params, scores = prunable_parameters(model), self.scoring(model, data, seed, sparsity, **options)
         if list(scores) != list(params) or any(scores[n].shape != p.shape for n, p in params.items()):
             raise RuntimeError(f"criterion {self.name!r} did not score every prunable weight in the model's shape")
         return scores
@@ -374,7 +373,7 @@ class Criterion:
         if iterations > 1:
             mask = iterative_mask(self, model, sparsity, data, seed, iterations, scope=scope, **kept, **options)
         else:
-            scores = self.scored(model, data, seed, sparsity, **options)
+            scores = self.checked_scores(model, data, seed, sparsity, **options)
             split = dict(budgets=budgets) if budgets is not None else kept
             mask = Mask(mask_from_scores(scores, sparsity, scope, **split), details=getattr(scores, 'details', {}))
         return check_collapse(mask, on_collapse)

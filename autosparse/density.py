@@ -195,7 +195,7 @@ class LayerDensity:
             scores = unflatten_layers(linear_score(ranks, self.within_coef[1:]), shapes)
             weights = prunable_parameters(model)  # a weight an earlier round pruned (zero) ranks last
             return {n: s.masked_fill(weights[n].detach().cpu() == 0, -math.inf) for n, s in scores.items()}
-        rule = baseline(self.config.within).scores  # a fixed rule: the baseline's scores
+        rule = baseline(self.config.within).scoring  # a fixed rule: the baseline's scores
         return rule(model, data, seed, **(dict(input_shape=input_shape) if takes_input_shape(rule) else {}))
 
     def __call__(self, model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None, progress:bool=False,

@@ -165,7 +165,7 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         def compute(previous=mask):  # pruned from the last round's mask, by the trained weights' scores
             t0 = time.perf_counter()
             # a planning one needs its target
-            scores = baseline(config.criterion).scores(model, data, config.seed, float(sparsity))
+            scores = baseline(config.criterion).scoring(model, data, config.seed, float(sparsity))
             pruned = mask_from_scores(scores, sparsity, within=previous)
             add_seconds(round_dir, 'scoring', time.perf_counter() - t0)
             return pruned
