@@ -271,20 +271,23 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
         if densities[n] >= 1: continue
         paths = _path_counts(model, shape, plan)[n]
         c_out, kernel = w.shape[0], int(np.prod(w.shape[2:])) if w.dim() > 2 else 1
-        chunks = [_balance_layer(paths, min(chunk, c_out - o), kernel,
-                                 math.ceil(densities[n] * min(chunk, c_out - o) * len(paths) * kernel),
-                                 alpha, beta if w.dim() > 2 else 0.0, max_nodes, gap)
-                  for o in range(0, c_out, chunk)]
+        solved = {}  # the chunks of a layer share its input channels' paths: equal chunks are one integer program
+
+        def program(out:int):
+            budget = math.ceil(densities[n] * out * len(paths) * kernel)
+            if (out, budget) not in solved:
+                solved[out, budget] = _balance_layer(paths, out, kernel, budget, alpha, beta if w.dim() > 2 else 0.0,
+                                                     max_nodes, gap)
+            return solved[out, budget]
+        chunks = [program(min(chunk, c_out - o)) for o in range(0, c_out, chunk)]
         counts = torch.cat([c for c, _ in chunks])          # c_out x c_in kept positions
         solves.append(dict(layer=n, programs=len(chunks), optimal=sum(s['status'] == 'optimal' for _, s in chunks),
                            gap=max(s['gap'] for _, s in chunks), nodes=sum(s['nodes'] for _, s in chunks)))
         order = w.abs().reshape(c_out, len(paths), kernel).argsort(-1, descending=True).argsort(-1)  # rank by |w0|
         plan[n] = (order < counts[..., None]).reshape(w.shape).double()
-    return Scores(
-        {
-            n: plan[n].float() + 0.5 * params[n].detach().abs().cpu() / params[n].detach().abs().max().clamp_min(1e-12)
-            for n in params
-        }, details=dict(npb=solves))
+    size = {n: p.detach().abs().cpu() for n, p in params.items()}
+    scores = {n: plan[n].float() + 0.5 * size[n] / params[n].detach().abs().max().clamp_min(1e-12) for n in params}
+    return Scores(scores, details=dict(npb=solves))
 
 # %% ../nbs/06_criteria.ipynb #88012d7f
 def takes_input_shape(scores:Callable)->bool:
