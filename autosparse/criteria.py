@@ -247,6 +247,7 @@ def _balance_layer(paths:torch.Tensor,  # effective paths into each input channe
     return torch.from_numpy(np.rint(M.value).astype(np.int64)).T.clamp(0, kernel), status
 
 # %% ../nbs/06_criteria.ipynb #4ca8e9e7
+# one cell: NPB read top to bottom: ERK densities, then layer by layer its integer programs
 def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,
                input_shape:tuple|None=None,  # one input's shape; default: the data set's
                alpha:float=0.7, beta:float=0.001,
