@@ -22,8 +22,8 @@ from .masks import (flatten_layers, layer_index, layer_rank, mask_from_scores, p
                               unflatten_layers)
 from .models import build_model, scaled
 from .criteria import Criterion, initial_gradient, snip_scores, synflow_scores
-from .store import Store, add_seconds, atomic, run_once, seconds_spent
-from .training import build_profile_model, epoch_seed, load_profile_data, run_identity
+from .store import Store, add_seconds, load_tensors, run_once, save_tensors, seconds_spent
+from .training import build_profile_model, epoch_seed, load_profile_data, resumed_at, run_identity
 
 # %% auto #0
 __all__ = ['FEATURE_COLUMNS', 'FEATURE_SETS', 'SCORER_NETWORKS', 'PRETRAINED_SCORER', 'AUTOS', 'InitialWeights', 'Features',
@@ -322,10 +322,8 @@ def _fit(network:nn.Module, x:torch.Tensor, y:torch.Tensor, train_idx:torch.Tens
         held_mse = F.mse_loss(_predict(network, x[held_idx]), y[held_idx].double()).item()
         history.append(dict(epoch=epoch + 1, train_mse=total / len(order), held_mse=held_mse))
         if best is None or held_mse < best['held_mse']:
-            best = dict(held_mse=held_mse, epoch=epoch + 1, network={
-                k: v.clone()
-                for k, v in network.state_dict().items()
-            })
+            weights = {k: v.clone() for k, v in network.state_dict().items()}
+            best = dict(held_mse=held_mse, epoch=epoch + 1, network=weights)
         bar.set_postfix(held_mse=f'{held_mse:.4f}')
         add_seconds(checkpoint.parent, 'training', time.perf_counter() - t0)
         state = dict(network=network.state_dict(), optimizer=opt.state_dict(), history=json.loads(json.dumps(history)),
@@ -368,8 +366,8 @@ def train_scorer(config:ScorerConfig,
         abs_w0 = flatten_layers({n: p.detach().abs() for n, p in prunable_parameters(source).items()})
         metrics = dict(irp=run.key, held_mse=best['held_mse'], best_epoch=best['epoch'],
                        held_spearman=spearman(predicted[held_idx], target[held_idx]),
-                       abs_w0_spearman=spearman(abs_w0[held_idx],
-                                                target[held_idx]), irp_overlap_last=float(overlap.overlap.iloc[-1]),
+                       abs_w0_spearman=spearman(abs_w0[held_idx], target[held_idx]),
+                       irp_overlap_last=float(overlap.overlap.iloc[-1]),
                        irp_overlap_near_90=float(overlap.overlap[near90]),
                        irp_sparsity_near_90=float(overlap.sparsity[near90]), g0_loss=f.g0_loss, weights=len(target),
                        held_out=len(held_idx))
@@ -380,7 +378,7 @@ def train_scorer(config:ScorerConfig,
                          f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask "
                          f"{metrics['irp_overlap_last']:.3f}")
         seconds = dict(features=features_seconds, training=seconds_spent(folder).get('training', 0.0))
-        where = [] if resumed_after is None else [f"training after epoch {resumed_after} of {config.num_epochs}"]
+        where = resumed_at(resumed_after, config.num_epochs)
         return dict(metrics, provenance=provenance(Execution.here(), 'fp32', seconds, where)), history, []
     run_once(described, 'scorer', work, store, products=('scorer.safetensors',), config=config)
     return load_scorer(store.root/'scorer'/key/'scorer.safetensors')
@@ -391,27 +389,16 @@ def save_scorer(scorer:Scorer, path:str|Path,
                ):
     """Write a scorer as safetensors: the network's tensors, with configuration, IRP key, metrics and history as
     metadata."""
-    from safetensors.torch import save_file
-    meta = json.dumps(
-        dict(config=config_dict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'),
-             metrics=scorer.metrics, history=scorer.history, version=package_version()), sort_keys=True)
-    write = lambda tmp: save_file({
-        k: v.contiguous()
-        for k, v in scorer.network.state_dict().items()
-    }, str(tmp), metadata={'autosparse': meta})
-    if store is not None:
-        store.save_artifact(path, write)
-        return
-    with atomic(path) as tmp: write(tmp)
+    meta = dict(config=config_dict(scorer.config), key=scorer.key, irp_key=scorer.metrics.get('irp'),
+                metrics=scorer.metrics, history=scorer.history, version=package_version())
+    save_tensors(path, scorer.network.state_dict(), meta, store)
 
 def load_scorer(path:str|Path)->Scorer:
     "Read a scorer written by `save_scorer`."
-    from safetensors import safe_open
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no AutoS scorer at {path}: train one with autosparse.autos.train_scorer")
-    with safe_open(str(path), 'pt') as f:
-        meta, state = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k) for k in f.keys()}
+    meta, state = load_tensors(path)
     config = config_from_dict(ScorerConfig, meta['config'])
     network = build_scorer_network(config.network, len(config.features.inputs), config.width, config.image_side)
     network.load_state_dict(state)

@@ -195,11 +195,8 @@ def parser()->argparse.ArgumentParser:
     irp.add_argument('--profile', **profile)
     irp.add_argument('--seed', type=_seed, default=0)
     irp.add_argument('--results', **results)
-    pub = sub.add_parser(
-        'publish', help=
-        "write the committed outputs of the CPU profile: the shipped criteria, the notebooks with their outputs, the "
-        "pages"
-    )
+    pub = sub.add_parser('publish', help="write the committed outputs of the CPU profile: the shipped criteria, "
+                                         "the notebooks with their outputs, the pages")
     pub.add_argument('--what', nargs='+', default=['pretrained', 'notebooks', 'pages'],
                      choices=['pretrained', 'notebooks', 'pages'], help='what to write (default: all three)')
     pub.add_argument('--runs', help='the executed notebooks `reproduce` left (default: runs/)')

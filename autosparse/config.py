@@ -152,9 +152,8 @@ def kernels(device:torch.device)->str:
         if on
     ]
     settings = [f'{k}={os.environ[k]}' for k in KERNEL_SETTINGS if os.environ.get(k)]
-    return ', '.join([
-        f"torch {torch.__version__}", ' '.join([_cpu_vendor(), *flags]), *settings, f"arithmetic {arithmetic_probe()}"
-    ])
+    cpu = ' '.join([_cpu_vendor(), *flags])
+    return ', '.join([f"torch {torch.__version__}", cpu, *settings, f"arithmetic {arithmetic_probe()}"])
 
 # %% ../nbs/00_config.ipynb #d945d9e7
 @dataclass(frozen=True)
@@ -436,7 +435,5 @@ def provenance(execution:Execution,  # where the run computed
               )->dict:
     "What a record carries besides its results."
     return dict(package=package_version(), results_version=RESULTS_VERSION, **git_state(), torch=torch.__version__,
-                versions=versions(), **asdict(execution), precision=precision, seconds={
-                    k: round(v, 3)
-                    for k, v in seconds.items()
-                }, resumed=list(resumed))
+                versions=versions(), **asdict(execution), precision=precision,
+                seconds={k: round(v, 3) for k, v in seconds.items()}, resumed=list(resumed))

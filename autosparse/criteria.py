@@ -23,9 +23,10 @@ from .masks import (COLLAPSE_POLICIES, PRUNABLE_LAYERS, Mask, check_collapse, ch
 from .models import check_model_input, untouched
 
 # %% auto #0
-__all__ = ['BASELINES', 'Scores', 'random_scores', 'magnitude_scores', 'scoring_pass', 'scoring_copy', 'initial_gradient',
-           'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores', 'synflow_scores',
-           'iterative_mask', 'erk_densities', 'npb_scores', 'takes_input_shape', 'Criterion', 'baseline']
+__all__ = ['BASELINES', 'BASELINE_NAMES', 'Scores', 'random_scores', 'magnitude_scores', 'scoring_pass', 'scoring_copy',
+           'initial_gradient', 'snip_scores', 'hessian_gradient_product', 'class_ordered', 'grasp_scores',
+           'synflow_scores', 'iterative_mask', 'erk_densities', 'npb_scores', 'takes_input_shape', 'Criterion',
+           'baseline']
 
 # %% ../nbs/06_criteria.ipynb #60028c68
 class Scores(dict):
@@ -287,7 +288,7 @@ def npb_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|
         order = w.abs().reshape(c_out, len(paths), kernel).argsort(-1, descending=True).argsort(-1)  # rank by |w0|
         plan[n] = (order < counts[..., None]).reshape(w.shape).double()
     size = {n: p.detach().abs().cpu() for n, p in params.items()}
-    scores = {n: plan[n].float() + 0.5 * size[n] / params[n].detach().abs().max().clamp_min(1e-12) for n in params}
+    scores = {n: plan[n].float() + 0.5 * size[n] / size[n].max().clamp_min(1e-12) for n in params}
     return Scores(scores, details=dict(npb=solves))
 
 # %% ../nbs/06_criteria.ipynb #88012d7f
@@ -387,7 +388,9 @@ BASELINES = (Criterion('random', random_scores), Criterion('magnitude', magnitud
              Criterion('snip', snip_scores, needs_data=True), Criterion('grasp', grasp_scores, needs_data=True),
              Criterion('synflow', synflow_scores, iterations=100), Criterion('npb', npb_scores))
 
+BASELINE_NAMES = tuple(c.name for c in BASELINES)
+
 def baseline(name:str)->Criterion:
     "A baseline by name: the rule of an IRP round or of a fixed within-layer rule (the registry holds every criterion)."
-    check_choice('baseline', name, tuple(c.name for c in BASELINES))
-    return next(c for c in BASELINES if c.name == name)
+    check_choice('baseline', name, BASELINE_NAMES)
+    return BASELINES[BASELINE_NAMES.index(name)]

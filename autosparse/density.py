@@ -17,12 +17,12 @@ from .autos import (PRETRAINED_SCORER, Features, InitialWeights, Scorer, ScorerC
                               pretrained_path, save_scorer, train_scorer)
 from .config import (ConfigError, Profile, check_choice, check_int, check_number, config_dict,
                                config_from_dict, get_profile, get_reproduction, key_of)
-from .criteria import BASELINES, Criterion, baseline, erk_densities, takes_input_shape
+from .criteria import BASELINE_NAMES, Criterion, baseline, erk_densities, takes_input_shape
 from .data import Data
 from .irp import IRPConfig, run_irp
 from .masks import (budget_counts, count_to_remove, flatten_layers, layer_index, layer_rank,
                               prunable_parameters, unflatten_layers)
-from .store import Store, atomic, sha256
+from .store import Store, atomic, load_tensors, save_tensors, sha256
 from .training import build_profile_model, load_profile_data, run_identity
 
 # %% auto #0
@@ -304,10 +304,10 @@ def density_criterion(rule:str,       # one of WITHIN_RULES: how it picks the we
                      )->Criterion:
     """The learned-density criterion that picks weights inside a layer by `rule` (a baseline's rule: its rounds and its
     need of data)."""
-    fixed = {c.name: c for c in BASELINES}.get(rule)  # None for autos and learned: one round, and they need data
-    return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores,
-                                                                     within=rule), iterations=iterations
-                     or (fixed.iterations if fixed else 1), needs_data=fixed.needs_data if fixed else True,
+    fixed = baseline(rule) if rule in BASELINE_NAMES else None  # autos, learned: one round, and they need data
+    return Criterion(f'irp-layers+{rule}{suffix}', functools.partial(layer_density_scores, within=rule),
+                     iterations=iterations or (fixed.iterations if fixed else 1),
+                     needs_data=fixed.needs_data if fixed else True,
                      learner=fit_layer_density, configuration=functools.partial(DensityConfig, within=rule))
 
 DENSITY_CRITERIA = (*(density_criterion(rule) for rule in WITHIN_RULES),
@@ -335,11 +335,8 @@ def budget_options(budget:str,      # one of BUDGETS
         if irp is None: raise ValueError("budget='irp' takes its layer densities from an IRP run: pass irp=")
         return dict(budgets=fit_layer_density(DensityConfig(irp, model='irp', min_per_output=0), results,
                                               progress=False).budgets(model, sparsity))
-    densities = dict.fromkeys(sizes, 1.0) if budget == 'uniform' else erk_densities(
-        {
-            n: tuple(p.shape)
-            for n, p in params.items()
-        }, keep / sum(sizes.values()))
+    shapes = {n: tuple(p.shape) for n, p in params.items()}
+    densities = dict.fromkeys(sizes, 1.0) if budget == 'uniform' else erk_densities(shapes, keep / sum(sizes.values()))
     return dict(budgets=budget_counts(sizes, densities, keep))
 
 # %% ../nbs/09_density.ipynb #cdafd3a7
@@ -349,29 +346,20 @@ PRETRAINED_LEARNED = 'layer-density-learned.safetensors'
 
 def save_layer_density(density:LayerDensity, path:str|Path):
     "Write a density model (without a within-layer scorer) as safetensors with JSON metadata, atomically."
-    from safetensors.torch import save_file
     if density.within_scorer is not None:
         raise ValueError("a density model with within='autos' is saved with its scorer: not supported")
     records = lambda table: json.loads(table.to_json(orient='records'))
-    meta = json.dumps(
-        dict(config=config_dict(density.config), source=records(density.source), irp=records(density.irp)),
-        sort_keys=True)
+    meta = dict(config=config_dict(density.config), source=records(density.source), irp=records(density.irp))
     arrays = dict(mean=density.mean, std=density.std, coef=density.coef, within_coef=density.within_coef)
-    arrays = {k: v for k, v in arrays.items() if v is not None}
-    with atomic(path) as tmp:
-        save_file({
-            k: torch.from_numpy(np.ascontiguousarray(v))
-            for k, v in arrays.items()
-        }, str(tmp), metadata={'autosparse': meta})
+    save_tensors(path, {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items() if v is not None}, meta)
 
 # %% ../nbs/09_density.ipynb #f35add11
 def load_layer_density(path:str|Path)->LayerDensity:
     "Read a density model written by `save_layer_density`."
-    from safetensors import safe_open
     if not Path(path).exists():
         raise FileNotFoundError(f"no layer-density model at {path}: fit one with autosparse.density.fit_layer_density")
-    with safe_open(str(path), 'pt') as f:
-        meta, arrays = json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k).numpy() for k in f.keys()}
+    meta, tensors = load_tensors(path)
+    arrays = {k: t.numpy() for k, t in tensors.items()}
     return LayerDensity(config_from_dict(DensityConfig, meta['config']), pd.DataFrame(meta['source']),
                         pd.DataFrame(meta['irp']), arrays['mean'], arrays['std'], arrays.get('coef'), None,
                         arrays.get('within_coef'))
@@ -445,24 +433,20 @@ def ship_pretrained(results=None,            # the results root the profile's re
 def pretrained_card()->pd.DataFrame:
     "What the shipped criteria learned from and how well: read from the shipped files."
     manifest = json.loads(pretrained_path('manifest.json').read_text())
-    scorer, density, learned = load_scorer(
-        pretrained_path(PRETRAINED_SCORER)), pretrained_density(), pretrained_density('learned')
-    profile = scorer.config.irp.profile
+    scorer = load_scorer(pretrained_path(PRETRAINED_SCORER))
+    density, learned = pretrained_density(), pretrained_density('learned')
+    profile, irp = scorer.config.irp.profile, scorer.config.irp
     rows = dict(
-        source=
-        f"{profile.model} at width {profile.width} on {profile.dataset}, {profile.train_per_class} training images per "
-        f"class",
-        irp=
-        f"{scorer.config.irp.num_rounds} rounds to density {scorer.config.irp.final_density}, {profile.recipe.epochs} "
-        f"epochs a round",
+        source=f"{profile.model} at width {profile.width} on {profile.dataset}, "
+               f"{profile.train_per_class} training images per class",
+        irp=f"{irp.num_rounds} rounds to density {irp.final_density}, {profile.recipe.epochs} epochs a round",
         scorer_weights=scorer.metrics['weights'], scorer_held_out=scorer.metrics['held_out'],
         scorer_held_mse=scorer.metrics['held_mse'], scorer_held_spearman=scorer.metrics['held_spearman'],
         abs_w0_held_spearman=scorer.metrics['abs_w0_spearman'],
         overlap_with_irp_last_mask=scorer.metrics['irp_overlap_last'], density_layers=len(density.source),
         density_rounds_fitted=int(density.irp['round'].nunique()),
         learned_irp_runs=int(learned.source.irp_key.nunique()),
-        learned_within=', '.join(f'{f} {c:+.3f}' for f, c in zip(WITHIN_FEATURES, learned.within_coef[1:])), **{
-            f'{name} (bytes)': entry['bytes']
-            for name, entry in manifest.items()
-        }, results_version=manifest[PRETRAINED_SCORER]['identity']['results_version'])
+        learned_within=', '.join(f'{f} {c:+.3f}' for f, c in zip(WITHIN_FEATURES, learned.within_coef[1:])),
+        **{f'{name} (bytes)': entry['bytes'] for name, entry in manifest.items()},
+        results_version=manifest[PRETRAINED_SCORER]['identity']['results_version'])
     return pd.Series(rows, name='shipped criteria').to_frame()

@@ -18,9 +18,11 @@ from .config import (ConfigError, Execution, Profile, check_choice, check_int, c
                                config_dict, get_profile, default_device, is_main_process, key_of, provenance, say)
 from .data import Data
 from .masks import Mask, layer_index, mask_from_scores, prunable_parameters, saved_or_computed_mask, unflatten_layers
-from .criteria import BASELINES, Criterion, baseline, initial_gradient
-from .training import build_profile_model, load_profile_data, precision_used, run_identity, train
-from .store import ReadOnlyResults, Store, add_seconds, atomic, run_lock, seconds_spent, write_config
+from .criteria import BASELINE_NAMES, Criterion, baseline, initial_gradient
+from .training import (build_profile_model, load_profile_data, precision_used, resumed_at, run_identity,
+                                 train)
+from .store import (ReadOnlyResults, Store, add_seconds, load_tensors, run_lock, save_tensors,
+                              seconds_spent, write_config)
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'TICKET', 'round_sparsities', 'IRPConfig', 'rewind', 'IRPRun', 'run_irp', 'SurvivingScores',
@@ -64,7 +66,7 @@ class IRPConfig:
         if self.rounds is not None: check_int('rounds', self.rounds, 1)
         if self.rounds == self.profile.irp_rounds:
             object.__setattr__(self, 'rounds', None)  # the same run: one configuration, one key
-        check_choice('criterion', self.criterion, tuple(c.name for c in BASELINES))
+        check_choice('criterion', self.criterion, BASELINE_NAMES)
         check_choice('order', self.order, ('official', 'lottery'))
         check_choice('rewind', self.rewind, ('weights', 'init', 'epoch'))
         check_choice('gradient', self.gradient, ('sum', 'mean'))
@@ -177,24 +179,19 @@ def _run_irp(config:IRPConfig, data:Data, store:Store, folder:Path, described:di
         first_training = {}
         report = mask.layer_report()
         if not finished:
-            seconds = dict(scoring=seconds_spent(round_dir).get('scoring', 0.0),
-                           training=sum(h['seconds'] or 0 for h in result.history))
-            where = [] if result.resumed_after is None else [
-                f"training after epoch {result.resumed_after} of {profile.recipe.epochs}"
-            ]
+            seconds = dict(scoring=seconds_spent(round_dir).get('scoring', 0.0), training=result.seconds)
+            where = resumed_at(result.resumed_after, profile.recipe.epochs)
             record = dict(irp=key, round=r, density=mask.density, sparsity=mask.sparsity, kept=mask.num_kept,
                           mask=mask.fingerprint(), last_acc=result.last_acc, best_acc=result.best_acc,
                           best_epoch=result.best_epoch, provenance=provenance(execution, precision, seconds, where))
             if progress:
-                say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): test accuracy "
-                    f"{result.last_acc:.4f}"
-                    )
+                say(f"IRP {key}: round {r + 1} of {config.num_rounds} ({mask.density:.2%} dense): "
+                    f"test accuracy {result.last_acc:.4f}")
             if is_main_process():
                 store.put(round_key, 'irp-round', dict(irp=described, round=r), record, result.history,
                           report[['layer', 'weights', 'kept']].to_dict('records'))
-        records.append(
-            {k: record[k]
-             for k in ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')})
+        columns = ('round', 'density', 'sparsity', 'kept', 'last_acc', 'best_acc', 'best_epoch')
+        records.append({k: record[k] for k in columns})
         masks.append(mask)
         layer_rows.append(report.assign(round=r))
     return IRPRun(config, key, folder, pd.DataFrame(records), pd.concat(layer_rows, ignore_index=True), masks, store)
@@ -250,22 +247,13 @@ def save_surviving_scores(scores:SurvivingScores, path:str|Path,
                           store:Store|None=None, # records its checksum
                          ):
     "Write the data set as safetensors (tensors) with JSON metadata, atomically and byte-reproducibly."
-    from safetensors.torch import save_file
-    meta = json.dumps({k: getattr(scores, k)
-                       for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}, sort_keys=True, default=str)
-    write = lambda tmp: save_file({k: getattr(scores, k).contiguous()
-                                   for k in ('w0', 'g0', 'survival', 'layer')}, str(tmp), metadata={'autosparse': meta})
-    if store is not None:
-        store.save_artifact(path, write)
-        return
-    with atomic(path) as tmp: write(tmp)
+    meta = {k: getattr(scores, k) for k in ('layers', 'rounds', 'g0_loss', 'config', 'results')}
+    save_tensors(path, {k: getattr(scores, k) for k in ('w0', 'g0', 'survival', 'layer')}, meta, store)
 
 def load_surviving_scores(path:str|Path)->SurvivingScores:
     "Read a data set written by `save_surviving_scores`."
-    from safetensors import safe_open
-    with safe_open(str(path), 'pt') as f:
-        meta = json.loads(f.metadata()['autosparse'])
-        return SurvivingScores(**{k: f.get_tensor(k) for k in ('w0', 'g0', 'survival', 'layer')}, **meta)
+    meta, tensors = load_tensors(path)
+    return SurvivingScores(**{k: tensors[k] for k in ('w0', 'g0', 'survival', 'layer')}, **meta)
 
 # %% ../nbs/07_irp.ipynb #76f79032
 def ticket_scores(model:nn.Module, data:Data|None=None, seed:int=0, sparsity:float|None=None,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_masks.ipynb #2dacbfc9
 from __future__ import annotations
-import copy, hashlib, json, math, sys, warnings
+import copy, hashlib, math, sys, warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .config import check_choice, check_number, distributed_world, is_main_process, say
-from .store import Store, atomic
+from .store import Store, load_tensors, save_tensors
 
 # %% auto #0
 __all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check_sparsity', 'count_to_remove', 'Mask',
@@ -309,10 +309,8 @@ def reachable_outputs(model:nn.Module, mask:Mask, input_shape:tuple)->int:
 def shuffle_within_layers(mask:Mask, seed:int=0)->Mask:
     "A mask with the same kept count in every layer, at random positions (and the same details)."
     g = torch.Generator().manual_seed(seed)
-    return Mask({
-        n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape)
-        for n, m in mask.items()
-    }, details=mask.details)
+    shuffled = {n: m.flatten()[torch.randperm(m.numel(), generator=g)].view(m.shape) for n, m in mask.items()}
+    return Mask(shuffled, details=mask.details)
 
 # %% ../nbs/04_masks.ipynb #1103f74f
 def flatten_layers(values:dict)->torch.Tensor:
@@ -351,24 +349,13 @@ def save_mask(mask:Mask, path:str|Path,
               store:Store|None=None, # record its checksum and kept count in this store
              ):
     "Write a mask to a safetensors file, atomically and byte-reproducibly."
-    from safetensors.torch import save_file
-    meta = json.dumps(dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details),
-                      sort_keys=True)
-    write = lambda tmp: save_file({
-        n: m.to(torch.uint8).contiguous()
-        for n, m in mask.items()
-    }, str(tmp), metadata={'autosparse': meta})
-    if store is not None:
-        store.save_artifact(path, write, kept=mask.num_kept)
-        return
-    with atomic(path) as tmp: write(tmp)
+    meta = dict(order=list(mask), kept=mask.num_kept, sparsity=mask.sparsity, details=mask.details)
+    save_tensors(path, {n: m.to(torch.uint8) for n, m in mask.items()}, meta, store, kept=mask.num_kept)
 
 def load_mask(path:str|Path)->Mask:
     "Read a mask written by `save_mask`, in its original layer order."
-    from safetensors import safe_open
-    with safe_open(str(path), 'pt') as f:
-        meta = json.loads(f.metadata()['autosparse'])
-        mask = Mask({n: f.get_tensor(n).bool() for n in meta['order']}, details=meta['details'])
+    meta, tensors = load_tensors(path)
+    mask = Mask({n: tensors[n].bool() for n in meta['order']}, details=meta['details'])
     if mask.num_kept != meta['kept']:
         raise ValueError(f"mask {path} keeps {mask.num_kept} weights, its metadata says {meta['kept']}")
     return mask
@@ -424,9 +411,8 @@ def _saved_mask(path:Path, store:Store|None)->Mask|None:
     if not store.artifact_ok(path): return None
     mask = load_mask(path)
     if mask.num_kept != store.artifact(path)['kept']:
-        say(f"{path} keeps {mask.num_kept} weights, the store recorded {store.artifact(path)['kept']}: computing it "
-            f"again"
-            )
+        say(f"{path} keeps {mask.num_kept} weights, the store recorded {store.artifact(path)['kept']}: "
+            "computing it again")
         return None
     return mask
 

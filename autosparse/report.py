@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Profile, named, say
-from .criteria import BASELINES
+from .criteria import BASELINE_NAMES
 from .store import atomic, project_root
 
 # %% auto #0
 __all__ = ['CUT_MARK', 'EMPTIED_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'EFFECT', 'POWER', 'CELL_COLUMNS', 'CONCLUSION_TABLES',
-           'BASELINE_NAMES', 'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time', 't_quantile',
-           'run_flags', 'summarize', 'welch_power', 'welch_difference', 'top_methods', 'plot_accuracy', 'plot_layers',
-           'plot_bars', 'per_seed_tables', 'compare_cells', 'compare_reproductions', 'one_execution', 'markdown_table',
+           'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time', 't_quantile', 'run_flags', 'summarize',
+           'welch_power', 'welch_difference', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars',
+           'per_seed_tables', 'compare_cells', 'compare_reproductions', 'one_execution', 'markdown_table',
            'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
@@ -85,21 +85,19 @@ def summarize(table:pd.DataFrame, by:list=('method', 'sparsity'))->pd.DataFrame:
     """Per group: mean, std, seeds and 95 % confidence half-width of last- and best-epoch accuracy, with readable cells
     (%)."""
     table = table.assign(**run_flags(table))
-    stats = table.groupby(list(by),
-                          sort=False).agg(last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'),
-                                          seeds=('last_acc', 'count'), best_acc_mean=('best_acc', 'mean'),
-                                          best_acc_std=('best_acc', 'std'), cut_seeds=('cut', 'sum'),
-                                          emptied_seeds=('emptied', 'sum'),
-                                          diverged_seeds=('diverged', 'sum')).reset_index()
+    stats = table.groupby(list(by), sort=False).agg(
+        last_acc_mean=('last_acc', 'mean'), last_acc_std=('last_acc', 'std'), seeds=('last_acc', 'count'),
+        best_acc_mean=('best_acc', 'mean'), best_acc_std=('best_acc', 'std'), cut_seeds=('cut', 'sum'),
+        emptied_seeds=('emptied', 'sum'), diverged_seeds=('diverged', 'sum')).reset_index()
     half = lambda s: s * stats.seeds.map(lambda n: t_quantile(n - 1) / math.sqrt(n) if n > 1 else math.nan)
     flag = lambda column, sign: stats[column].map(lambda n: sign if n > 0 else '')
     mark = flag('cut_seeds', CUT_MARK) + flag('emptied_seeds', EMPTIED_MARK) + flag('diverged_seeds', DIVERGED_MARK)
-    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(lambda v: ''
-                                                               if pd.isna(v) else f' ± {100 * v:.2f}') + mark
+    spread = lambda v: '' if pd.isna(v) else f' ± {100 * v:.2f}'
+    cell = lambda m, s: (100 * m).map('{:.2f}'.format) + s.map(spread) + mark
     for k in ('last', 'best'):
+        mean = stats[f'{k}_acc_mean']
         stats[f'{k}_acc_ci95'] = half(stats[f'{k}_acc_std'])
-        stats[k], stats[f'{k}_ci'] = cell(stats[f'{k}_acc_mean'],
-                                          stats[f'{k}_acc_std']), cell(stats[f'{k}_acc_mean'], stats[f'{k}_acc_ci95'])
+        stats[k], stats[f'{k}_ci'] = cell(mean, stats[f'{k}_acc_std']), cell(mean, stats[f'{k}_acc_ci95'])
     return stats
 
 # %% ../nbs/12_report.ipynb #d40e91ef
@@ -108,13 +106,17 @@ TOP_LEVEL = 0.05
 EFFECT = 0.05      # ... and the test could have separated a gap of this much accuracy (5 points)...
 POWER = 0.8        # ... with at least this probability
 
+def _welch_df(va:float, n_a:int, vb:float, n_b:int)->float:
+    "Welch-Satterthwaite degrees of freedom, from the two variances of the means (var / n) and the sample sizes."
+    return (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
+
 def welch_power(std_a:float, n_a:int, std_b:float, n_b:int, effect:float=EFFECT, level:float=TOP_LEVEL)->float:
     """The probability that Welch's two-sided t-test at `level` separates two means `effect` apart, given these spreads
     and seeds."""
     from scipy.stats import nct, t
     a, b = std_a ** 2 / n_a, std_b ** 2 / n_b
     if a + b == 0: return 1.0
-    df = (a + b) ** 2 / (a ** 2 / (n_a - 1) + b ** 2 / (n_b - 1))
+    df = _welch_df(a, n_a, b, n_b)
     critical, shift = t.ppf(1 - level / 2, df), effect / math.sqrt(a + b)
     return float(nct.sf(critical, df, shift) + nct.cdf(-critical, df, shift))
 
@@ -128,7 +130,7 @@ def welch_difference(a, b, level:float=0.95)->dict:
     if len(a) < 2 or len(b) < 2: return out
     va, vb = a.var() / len(a), b.var() / len(b)
     if va + vb == 0: return dict(out, half_width=0.0, p=1.0 if out['difference'] == 0 else 0.0)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    df = _welch_df(va, len(a), vb, len(b))
     spread = math.sqrt(va + vb)  # Welch's t test, from the variances above (scipy's own warns on near-identical seeds)
     return dict(out, half_width=float(t.ppf((1 + level) / 2, df) * spread),
                 p=float(2 * t.sf(abs(out['difference']) / spread, df)))
@@ -289,9 +291,6 @@ def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
                          committed=standing[0], rerun=standing[1], holds=standing[0] == standing[1]))
     return pd.DataFrame(rows)
 
-# %% ../nbs/12_report.ipynb #e60cdce9
-BASELINE_NAMES = tuple(c.name for c in BASELINES)  # the PaI baselines a learned criterion is held against
-
 # %% ../nbs/12_report.ipynb #41cf949d
 # one cell: a rerun's verdict, cell by cell and conclusion by conclusion
 def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
@@ -342,14 +341,11 @@ def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
 def one_execution(folder:str|Path|None=None, profile:str='cpu')->str:
     """The one execution every per-seed table of a figures folder was computed on; an error naming them if the tables
     mix several."""
-    labels = sorted({
-        label
-        for table in per_seed_tables(figures_dir(folder), profile).values()
-        for label in _execution_labels(table)
-    })
-    if len(labels) != 1: raise ValueError(f"the tables of profile {profile!r} mix {len(labels)} executions, {labels}: "
-                                          f"recompute them on one machine (`make reproduce` from an empty results "
-                                          f"folder)")
+    tables = per_seed_tables(figures_dir(folder), profile).values()
+    labels = sorted({label for table in tables for label in _execution_labels(table)})
+    if len(labels) != 1:
+        raise ValueError(f"the tables of profile {profile!r} mix {len(labels)} executions, {labels}: "
+                         "recompute them on one machine (`make reproduce` from an empty results folder)")
     return labels[0]
 
 def _execution_labels(table:pd.DataFrame)->list:

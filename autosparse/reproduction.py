@@ -137,11 +137,9 @@ def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|
                                                                                       for k, v in parameters.items()),
                 id='injected-parameters', metadata=dict(tags=['injected-parameters'])))
     ran_with = ran.metadata.get('papermill', {})
-    nb.metadata['autosparse'] = dict(
-        parameters={
-            k: v
-            for k, v in ran_with.get('parameters', {}).items() if k not in ('results', 'figures')
-        }, **git_state(), versions=versions(), ended=ran_with.get('end_time'), seconds=ran_with.get('duration'))
+    parameters = {k: v for k, v in ran_with.get('parameters', {}).items() if k not in ('results', 'figures')}
+    nb.metadata['autosparse'] = dict(parameters=parameters, **git_state(), versions=versions(),
+                                     ended=ran_with.get('end_time'), seconds=ran_with.get('duration'))
     to.parent.mkdir(parents=True, exist_ok=True)
     with atomic(to) as tmp: nbformat.write(nb, tmp)
     return to

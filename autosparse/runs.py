@@ -23,7 +23,7 @@ from .masks import check_sparsity, reachable_outputs, saved_or_computed_mask, sh
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
 from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint,
-                                 run_identity, run_key, train, TrainResult, TrainingDiverged, evaluate)
+                                 resumed_at, run_identity, run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
 __all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'LEARNERS', 'PaIRun', 'budget_irp', 'checked_data', 'finished_line', 'run_pai',
@@ -167,12 +167,9 @@ def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask
             # non-finite outputs all predict the first class
             diverged, acc = e.epoch, evaluate(model, d, run.profile.recipe)[1]
             result = TrainResult(acc, acc, e.epoch, e.history)
-    seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0),
-                   training=sum(h['seconds'] or 0 for h in result.history))
+    seconds = dict(scoring=seconds_spent(folder).get('scoring', 0.0), training=result.seconds)
     report = mask.layer_report() if mask else pd.DataFrame(columns=['layer', 'weights', 'kept', 'collapsed'])
-    where = [] if result.resumed_after is None else [
-        f"training after epoch {result.resumed_after} of {run.profile.recipe.epochs}"
-    ]
+    where = resumed_at(result.resumed_after, run.profile.recipe.epochs)
     record = dict(
         profile=run.profile.name, model=run.profile.model, dataset=run.profile.dataset, method=run.method,
         check=run.check, sparsity=run.sparsity, seed=run.seed, last_acc=result.last_acc, best_acc=result.best_acc,
@@ -203,8 +200,8 @@ class GridError(RuntimeError):
     triples."""
     def __init__(self, failures:list, total:int):
         self.failures = failures
-        super().__init__(f"{len(failures)} of {total} runs failed:\n" + '\n'.join(f"  {run_line(r, k)}: {e!r}"
-                                                                                  for r, k, e in failures))
+        lines = '\n'.join(f"  {run_line(r, k)}: {e!r}" for r, k, e in failures)
+        super().__init__(f"{len(failures)} of {total} runs failed:\n{lines}")
 
 def run_line(run:PaIRun, key:str|None=None)->str:
     "A run on one line: its configuration and its key."

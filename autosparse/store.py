@@ -13,8 +13,8 @@ import pandas as pd
 from .config import ConfigError, package_folder, config_dict, is_main_process, key_of, say
 
 # %% auto #0
-__all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'ReadOnlyResults', 'ArtifactLedger', 'Store', 'run_lock',
-           'write_config', 'run_once', 'add_seconds', 'seconds_spent']
+__all__ = ['SCHEMA', 'project_root', 'results_root', 'atomic', 'sha256', 'ReadOnlyResults', 'ArtifactLedger', 'Store',
+           'save_tensors', 'load_tensors', 'run_lock', 'write_config', 'run_once', 'add_seconds', 'seconds_spent']
 
 # %% ../nbs/01_store.ipynb #e5cf4fe4
 def project_root()->Path:
@@ -256,6 +256,26 @@ class Store(ArtifactLedger):
         rows = self._select('layers', 'key, position, layer, weights, kept', keys, kind)
         df = pd.DataFrame(rows, columns=['key', 'position', 'layer', 'weights', 'kept'])
         return df.assign(density=df.kept / df.weights).sort_values(['key', 'position'], ignore_index=True)
+
+# %% ../nbs/01_store.ipynb #c0b19cc5
+def save_tensors(path:str|Path, tensors:dict, meta:dict,
+                 store:Store|None=None,   # records the file's checksum (and `kept`) when given
+                 kept:int|None=None,      # a mask's kept count, checked when the store reads it back
+                ):
+    "Write `tensors` as safetensors with `meta` as JSON metadata, atomically and byte-reproducibly."
+    from safetensors.torch import save_file
+    text = json.dumps(meta, sort_keys=True, default=str)
+    write = lambda tmp: save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp),
+                                  metadata={'autosparse': text})
+    if store is not None: store.save_artifact(path, write, kept=kept)
+    else:
+        with atomic(path) as tmp: write(tmp)
+
+def load_tensors(path:str|Path)->tuple[dict, dict]:
+    "The metadata and the tensors of a file written by `save_tensors`."
+    from safetensors import safe_open
+    with safe_open(str(path), 'pt') as f:
+        return json.loads(f.metadata()['autosparse']), {k: f.get_tensor(k) for k in f.keys()}
 
 # %% ../nbs/01_store.ipynb #29fddbcf
 @contextmanager

@@ -24,8 +24,8 @@ from .store import Store, atomic
 
 # %% auto #0
 __all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device', 'evaluate', 'TrainResult',
-           'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after', 'load_profile_data', 'build_profile_model',
-           'profile_fingerprint', 'run_identity', 'run_key', 'custom_profile']
+           'resumed_at', 'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after', 'load_profile_data',
+           'build_profile_model', 'profile_fingerprint', 'run_identity', 'run_key', 'custom_profile']
 
 # %% ../nbs/05_training.ipynb #ae6c6d11
 def init_distributed()->tuple[int, int]:
@@ -87,6 +87,15 @@ class TrainResult:
     def from_history(cls, history:list, resumed_after:int|None=None)->TrainResult:
         best = max((h for h in history if h['test_acc'] is not None), key=lambda h: h['test_acc'])
         return cls(history[-1]['test_acc'], best['test_acc'], best['epoch'], history, resumed_after)
+
+    @property
+    def seconds(self)->float:
+        "Wall time of the training passes, summed over the epochs (also those of a resumed run's earlier parts)."
+        return sum(h['seconds'] or 0 for h in self.history)
+
+def resumed_at(resumed_after:int|None, epochs:int)->list:
+    "A record's `resumed` entry for a training: where it resumed (none if it started afresh)."
+    return [] if resumed_after is None else [f"training after epoch {resumed_after} of {epochs}"]
 
 class TrainingDiverged(RuntimeError):
     "The training loss stopped being finite in `epoch` (from 1); `history` holds the epochs finished before it."
@@ -152,8 +161,8 @@ def train(model:nn.Module,          # the network, trained in place
     bar = tqdm(range(start, recipe.epochs), desc=desc, disable=not progress, initial=start, total=recipe.epochs)
     for epoch in bar:
         model.train()
-        t0, loss_sum, correct, seen = time.perf_counter(), torch.zeros((), device=device), torch.zeros((),
-                                                                                                       device=device), 0
+        t0, seen = time.perf_counter(), 0
+        loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
         lr = opt.param_groups[0]['lr']
         batches = data.batches(train=True, batch_size=recipe.batch_size, seed=epoch_seed(seed, epoch))
         for x, y in batches:
