@@ -177,6 +177,8 @@ def parser()->argparse.ArgumentParser:
     rep.add_argument('--address', help="the Ray cluster to join, e.g. 'auto' (default: $RAY_ADDRESS or a local Ray)")
     rep.add_argument('--only', nargs='+', choices=list(dict(REPRODUCTION)),
                      help='run these notebooks only (default: all)')
+    rep.add_argument('--jobs', type=_count, default=1,
+                     help='notebooks side by side after the first, each on 1/jobs of the threads (default 1)')
     one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
     one.add_argument('--profile', **profile)
     one.add_argument('--criterion', required=True, choices=list(CRITERIA))
@@ -249,7 +251,7 @@ def main(argv:list[str]|None=None):
             if not verdict['agree']: p.exit(1)
         else:
             written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address,
-                                args.only)
+                                args.only, args.jobs)
             print("executed notebooks (the log of each run):", *written, sep='\n  ')
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")

@@ -5,6 +5,7 @@
 # %% ../nbs/13_reproduction.ipynb #f9754f1f
 from __future__ import annotations
 import ast, base64, hashlib, io, json, os, re, time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .config import Execution, check_choice, get_profile, git_state, package_folder, requires, versions
+from .config import Execution, check_choice, check_int, get_profile, git_state, package_folder, requires, versions
 from .autos import pretrained_path
 from .density import ship_pretrained, shipped_configs
 from .report import figures_dir, write_csv
@@ -68,12 +69,14 @@ def file_stamps(folder:Path)->dict:
     "Every file of a folder by name: its modification time and size."
     return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(Path(folder).glob('*')) if p.is_file()}
 
-def stamp_run(executed:Path, fingerprint:str, folder:Path, before:dict):
+def stamp_run(executed:Path, fingerprint:str, folder:Path, before:dict,
+              besides:tuple=()): # files of `folder` that are not the run's (a log)
     """Record in an executed notebook the run it finished and the files of `folder` it wrote since `before` (their
     sha256)."""
     import nbformat
     nb = nbformat.read(executed, as_version=4)
-    wrote = {name: sha256(folder/name) for name, stamp in file_stamps(folder).items() if before.get(name) != stamp}
+    wrote = {name: sha256(folder/name) for name, stamp in file_stamps(folder).items()
+             if before.get(name) != stamp and name not in besides}
     nb.metadata['autosparse_run'] = dict(fingerprint=fingerprint, wrote=wrote)
     with atomic(executed) as tmp: nbformat.write(nb, tmp)
 
@@ -161,6 +164,19 @@ def _shared_ray(backend:str, address:str|None):
         del os.environ['RAY_ADDRESS']
         ray.shutdown()
 
+@contextmanager
+def _kernel_threads(threads:int|None):
+    "Kernels started in the block compute on `threads` torch threads (None: their default)."
+    if threads is None:
+        yield
+        return
+    old = os.environ.get('OMP_NUM_THREADS')
+    os.environ['OMP_NUM_THREADS'] = str(threads)  # torch in a new kernel takes its thread count from here
+    try: yield
+    finally:
+        if old is None: del os.environ['OMP_NUM_THREADS']
+        else: os.environ['OMP_NUM_THREADS'] = old
+
 # %% ../nbs/13_reproduction.ipynb #cbf7635b
 # one cell: the reproduction, notebook by notebook, read top to bottom
 def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
@@ -170,47 +186,58 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               backend:str='local',        # where the grids run: 'local' or 'ray' (see autosparse.runs.run_grid)
               address:str|None=None,      # the Ray cluster to join (None: $RAY_ADDRESS or a local Ray)
               only:list|None=None,        # the notebooks to run, by name (e.g. ['extreme']); None: all of them
+              # notebooks side by side after the first (which the others read), each on 1/jobs of the threads
+              jobs:int=1,
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
     pm = requires('papermill', 'repro', 'autosparse reproduce')
     get_profile(profile)
     check_choice('backend', backend, BACKENDS)
+    check_int('jobs', jobs, 1)
     results_root(results)
     notebooks = experiment_notebooks(only)  # checked before any notebook runs
     runs = Path(runs or project_root()/'runs')
     runs.mkdir(parents=True, exist_ok=True)
     store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
-    done, stored = [], len(store.records())
-    first = stored
-    folder = figures_dir(figures).resolve()
-    log = lambda notebook, seconds, skipped, before: log_wall_time(
-        folder / f'reproduce-{profile}.csv',
-        dict(started=started, notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before,
-             computed=len(store.records()) - before, threads=torch.get_num_threads(), device=Execution.here().device))
-    with _shared_ray(backend, address):
-        for nb, params in notebooks:
-            out = executed_copy(runs, nb, params, profile)
-            parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder),
-                              backend=backend, address=address, **params)
-            fingerprint, t0 = run_fingerprint(nb, parameters), time.perf_counter()
-            skipped = unchanged_run(out, fingerprint, folder)
-            if skipped:
-                print(
-                    f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files "
-                    f"unchanged): skipped; delete it to run it again"
-                )
-            else:
-                print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
-                before = file_stamps(folder)
-                pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3',
-                                    parameters=parameters)  # progress: `say`
-                stamp_run(out, fingerprint, folder, before)
-            log(out.stem, time.perf_counter() - t0, skipped, stored)
-            done.append((out, skipped))
-            stored = len(store.records())
+    stored, folder = len(store.records()), figures_dir(figures).resolve()
+    threads = max(1, torch.get_num_threads() // jobs) if jobs > 1 else None  # the runs' keys name their threads
+    log_file = folder / f'reproduce-{profile}.csv'
+    def execute(nb:Path, params:dict)->tuple:
+        "One notebook, unless it is current: (its executed copy, seconds, skipped, records before, records after)."
+        out, t0, before = executed_copy(runs, nb, params, profile), time.perf_counter(), len(store.records())
+        parameters = dict(profile=profile, results=str(results_root(results).resolve()), figures=str(folder),
+                          backend=backend, address=address, **params)
+        fingerprint = run_fingerprint(nb, parameters)
+        skipped = unchanged_run(out, fingerprint, folder)
+        if skipped:
+            print(f"{out.relative_to(runs.parent)} is current (same notebook, parameters and library, its files "
+                  f"unchanged): skipped; delete it to run it again")
+        else:
+            print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
+            stamps = file_stamps(folder)
+            pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3',
+                                parameters=parameters)  # progress: `say`
+            # side by side, what the others wrote meanwhile counts as its files too (a rerun is then cautious)
+            stamp_run(out, fingerprint, folder, stamps, besides=(log_file.name, ))
+        return out, time.perf_counter() - t0, skipped, before, len(store.records())
+    def log(notebook, seconds, skipped, before, after):  # records computed: stored while it ran, by it or beside it
+        log_wall_time(log_file, dict(started=started, notebook=notebook, seconds=round(seconds, 1), skipped=skipped,
+                                     stored_before=before, computed=after - before, threads=threads or
+                                     torch.get_num_threads(), device=Execution.here().device, jobs=jobs))
+    done = []
+    with _shared_ray(backend, address), _kernel_threads(threads), ThreadPoolExecutor(jobs) as side_by_side:
+        opening = side_by_side.submit(execute, *notebooks[0])
+        # the first alone (the others read its runs), and after a failure none of the others
+        rest = [side_by_side.submit(execute, *n) for n in notebooks[1:]] if opening.exception() is None else []
+        try:
+            for ran in (f.result() for f in [opening, *rest]):  # logged in the notebooks' order
+                log(ran[0].stem, *ran[1:])
+                done.append(ran)
+        finally:
+            for f in rest: f.cancel()  # after a failure, the notebooks not yet started stay so
     # the notebooks alone: publishing is its own step
-    log(WHOLE_RUN, time.perf_counter() - start, all(s for _, s in done), first)
-    return [out for out, _ in done]
+    log(WHOLE_RUN, time.perf_counter() - start, all(r[2] for r in done), stored, len(store.records()))
+    return [r[0] for r in done]
 
 # %% ../nbs/13_reproduction.ipynb #3691c4d1
 def executed_copy(runs:Path, notebook:Path, params:dict, profile:str)->Path:

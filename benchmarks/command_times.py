@@ -1,13 +1,14 @@
 """How long the commands a reader types take on this machine, each run as typed and timed from start to end.
 
-The smoke reproduction cold and again with nothing changed, and the card's command (`papermill nbs/ablation.ipynb -p
-sparsity 0.99`) cold at the smoke profile and at the CPU profile with the reproduction's artifacts (the results store
-of `make reproduce`, whose trainings ran as Ray tasks of one thread each: `-p backend ray` finds them under their keys;
-the local backend's two threads would train them anew). Each command runs in a fresh temporary folder (its figures too, so that no committed figure is
+The smoke reproduction cold, again with nothing changed, and cold with two notebooks side by side (`--jobs 2`); the
+card's command (`papermill nbs/ablation.ipynb -p sparsity 0.99`) cold at the smoke profile and at the CPU profile with
+the reproduction's artifacts (the results store of `make reproduce`, whose trainings ran as Ray tasks of one thread
+each: `-p backend ray` finds them under their keys; the local backend's two threads would train them anew).
+Each command runs in a fresh temporary folder (its figures too, so that no committed figure is
 touched); the times go to benchmarks/command-times.csv, one row per command and measurement, which the README's table
 of command times reads. `make reproduce` itself is timed by its own log (figures/reproduce-cpu.csv).
 
-    python benchmarks/command_times.py                       # every command (about 15 minutes on 2 cores)
+    python benchmarks/command_times.py                       # every command (about 20 minutes on 2 cores)
     python benchmarks/command_times.py --only help-notebook  # one of them
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
@@ -22,9 +23,11 @@ BIN = Path(sys.executable).parent
 OUT = ROOT/'benchmarks'/'command-times.csv'
 
 SMOKE = ['autosparse', 'reproduce', '--profile', 'smoke', '--runs', '{tmp}/runs', '--results', '{tmp}/results', '--figures', '{tmp}/figures']
+SIDE_BY_SIDE = [a.replace('{tmp}', '{tmp}/jobs') for a in SMOKE] + ['--jobs', '2']  # its own folders
 COMMANDS = {  # name: (the command as typed, what it needs)
     'smoke-reproduction-cold': (SMOKE, 'an empty results folder'),
     'smoke-reproduction-current': (SMOKE, 'the smoke reproduction just made: every notebook current'),
+    'smoke-reproduction-side-by-side-cold': (SIDE_BY_SIDE, 'an empty results folder'),
     'card-smoke-cold': (['papermill', 'nbs/ablation.ipynb', '-p', 'sparsity', '0.99', '-p', 'profile', 'smoke',
                          '-p', 'results', '{tmp}/card-results', '-p', 'figures', '{tmp}/card-figures'], 'an empty results folder'),
     'card-cpu-artifacts': (['papermill', 'nbs/ablation.ipynb', '-p', 'sparsity', '0.99', '-p', 'backend', 'ray', '-p', 'figures', '{tmp}/card-figures'],

@@ -24,7 +24,8 @@ def autosparse(*args, env:dict|None=None):
 
 def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     folders = ['--runs', tmp_path/'runs', '--results', tmp_path/'results', '--figures', tmp_path/'figures']
-    first = autosparse('reproduce', '--profile', 'smoke', *folders)
+    side_by_side = ['--jobs', '2']  # after the source notebook, two at a time, each on half the threads
+    first = autosparse('reproduce', '--profile', 'smoke', *folders, *side_by_side)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     figures = tmp_path/'figures'
     methods = {'dense', 'random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb', 'autos'}
@@ -66,7 +67,7 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.count('is current') == len(REPRODUCTION)
     (tmp_path/'runs'/'source-smoke.ipynb').unlink()                  # its executed copy gone: it runs again, from the store
-    third = autosparse('reproduce', '--profile', 'smoke', *folders, '--only', 'source')  # and it alone
+    third = autosparse('reproduce', '--profile', 'smoke', *folders, '--only', 'source', *side_by_side)  # and it alone
     assert third.returncode == 0, third.stderr[-3000:]
     assert [p.stat().st_mtime_ns for p in checkpoints] == stamps  # nothing was trained again
     assert sorted((tmp_path/'results').rglob('*.pt')) == checkpoints
@@ -78,12 +79,13 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     cold, warm, again = (part for _, part in log[log.notebook != WHOLE_RUN].groupby('started', sort=False))
     assert len(cold) == len(warm) == len(REPRODUCTION)
     assert cold.computed.sum() > 0 and (cold.seconds > 0).all() and not cold.skipped.any()
+    assert (cold.jobs == 2).all() and (cold.threads == max(1, torch.get_num_threads() // 2)).all()
     assert warm.skipped.all() and (warm.computed == 0).all()
     assert again.notebook.tolist() == ['source-smoke'] and not again.skipped.any() and (again.computed == 0).all()
 
     # a rerun on another thread count: other keys (the thread count is in them), other per-seed numbers, the same cells
     rerun = ['--runs', tmp_path/'rerun-runs', '--results', tmp_path/'rerun-results', '--figures', tmp_path/'rerun']
-    threads = '2' if torch.get_num_threads() == 1 else '1'
+    threads = '2' if cold.threads.iloc[0] == 1 else '1'
     other = autosparse('reproduce', '--profile', 'smoke', *rerun, '--only', 'source', env=dict(OMP_NUM_THREADS=threads))
     assert other.returncode == 0, other.stderr[-3000:]
     assert set(pd.read_csv(tmp_path/'rerun'/'source-smoke.csv').key.dropna()).isdisjoint(set(source.key.dropna()))
