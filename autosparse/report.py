@@ -55,11 +55,17 @@ def measured_time(notebook:str, # the executed copy's name without the profile: 
     ran = log[(log.notebook == f'{notebook}-{profile}') & (log.skipped != True if 'skipped' in log else True)]
     if 'device' in ran and len(ran):
         ran = ran[ran.device == ran.device.iloc[-1]]  # the machine that ran it last: another's times do not compare
+    if 'jobs' in ran and (ran.jobs.fillna(1) <= 1).any():
+        # side by side, a row counts the others' results too: such rows only where there is no other
+        ran = ran[ran.jobs.fillna(1) <= 1]
     cold, warm = ran[ran.computed > 0], ran[ran.computed == 0]
     # the nearest to an empty store; the latest of those
     most = cold[cold.computed == cold.computed.max()].iloc[-1] if len(cold) else None
-    said = ([f"{most.seconds / 60:.0f} min computing its {int(most.computed)} results"] if most is not None else []) + \
-           ([f"{warm.seconds.iloc[-1]:.0f} s reading them back"] if len(warm) else [])
+    said = [f"{warm.seconds.iloc[-1]:.0f} s reading them back"] if len(warm) else []
+    if most is not None:
+        side, minutes, count = most.get('jobs', 1), f"{most.seconds / 60:.0f} min", int(most.computed)
+        said.insert(0, f"{minutes} while the store gained {count} results ({side:.0f} notebooks side by side)"
+                    if side > 1 else f"{minutes} computing its {count} results")
     if not said: return f"not measured at profile {profile} yet (no row for {notebook} in {path.name})"
     where = f" of {ran.device.iloc[-1]}" if 'device' in ran else ''
     return f"{' or '.join(said)} on {ran.threads.iloc[-1]} threads{where} (measured: {path.name})"
