@@ -333,8 +333,8 @@ def layer_rank(values:torch.Tensor, layer:torch.Tensor)->torch.Tensor:
     "Each value's rank within its layer, scaled to [0, 1] (ties share their average rank; a one-weight layer gets 0.5)."
     from scipy.stats import rankdata
     ranks = torch.empty(len(values))
-    for i in layer.unique():
-        where = (layer == i).nonzero().flatten()
+    # each layer's positions, found with one sort (a layer-by-layer scan took a third of the time on 11 M weights)
+    for where in torch.argsort(layer, stable=True).split(torch.bincount(layer).tolist()):
         r = torch.from_numpy(rankdata(values[where].double().numpy())).float()
         ranks[where] = (r - 1) / (len(r) - 1) if len(r) > 1 else torch.full_like(r, 0.5)
     return ranks
