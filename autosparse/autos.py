@@ -218,8 +218,8 @@ class PseudoImageScorer(nn.Module):
 
 SCORER_NETWORKS = {
     'mlp': lambda inputs, width, image_side: _mlp(inputs, [scaled(64, width)] * 2),
-    'mlp-official':
-    lambda inputs, width, image_side: _mlp(inputs, [scaled(c, width) for c in (16, 64, 1024, 1024, 64)]),
+    'mlp-official': lambda inputs, width, image_side: _mlp(inputs,
+                                                           [scaled(c, width) for c in (16, 64, 1024, 1024, 64)]),
     'resnet18': lambda inputs, width, image_side: PseudoImageScorer(inputs, width, image_side),
 }
 
@@ -377,10 +377,9 @@ def train_scorer(config:ScorerConfig,
                        held_out=len(held_idx))
         save_scorer(Scorer(network, config, metrics, history, key), folder/'scorer.safetensors', store)
         (folder/'train.pt').unlink(missing_ok=True)
-        if progress: say(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, Spearman "
-                         f"{metrics['held_spearman']:.3f} "
-                         f"(|w0| alone: {metrics['abs_w0_spearman']:.3f}), overlap with IRP's last mask "
-                         f"{metrics['irp_overlap_last']:.3f}")
+        if progress: say(f"AutoS scorer {key}: held-out MSE {metrics['held_mse']:.4f}, "
+                         f"Spearman {metrics['held_spearman']:.3f} (|w0| alone: {metrics['abs_w0_spearman']:.3f}), "
+                         f"overlap with IRP's last mask {metrics['irp_overlap_last']:.3f}")
         seconds = dict(features=features_seconds, training=seconds_spent(folder).get('training', 0.0))
         where = resumed_at(resumed_after, config.num_epochs)
         return dict(metrics, provenance=provenance(Execution.here(), 'fp32', seconds, where)), history, []

@@ -226,9 +226,8 @@ def main(argv:list[str]|None=None):
             record = _run_one(args.profile, args.criterion, args.sparsity, args.seed, args.check, args.results)
             if record is not None: print(json.dumps(record))
         elif args.command == 'grid':
-            print(
-                _run_grid_command(args.profile, args.criteria, args.sparsities, args.seeds,
-                             args.results).to_string(index=False))
+            table = _run_grid_command(args.profile, args.criteria, args.sparsities, args.seeds, args.results)
+            print(table.to_string(index=False))
         elif args.command == 'prune':
             mask = prune_model(args.model, args.criterion, args.sparsity, args.out, args.input_shape, args.num_classes,
                                args.dataset, args.per_class, args.seed, args.iterations, args.on_collapse,
@@ -263,12 +262,9 @@ def main(argv:list[str]|None=None):
         p.exit(130, "autosparse: interrupted; run the same command again to resume where it stopped\n")
     except Exception as e:
         if type(e).__name__ == 'PapermillExecutionError':
-            p.exit(
-                1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} (see the executed copy under runs/)\n")
+            p.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} "
+                      "(see the executed copy under runs/)\n")
         if type(e).__name__ == 'DeadKernelError':
-            p.exit(
-                1,
-                "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to "
-                "resume\n"
-            )
+            p.exit(1, "autosparse: error: a notebook's kernel died (out of memory, or killed); "
+                      "run the same command again to resume\n")
         raise

@@ -146,11 +146,8 @@ def kernels(device:torch.device)->str:
         major, minor = torch.cuda.get_device_capability(device)
         return (f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
                 f"sm_{major}{minor}")
-    flags = [
-        f for f, on in (('avx512_bf16', torch.cpu._is_avx512_bf16_supported()), ('amx',
-                                                                                 torch.cpu._is_amx_tile_supported()))
-        if on
-    ]
+    found = (('avx512_bf16', torch.cpu._is_avx512_bf16_supported()), ('amx', torch.cpu._is_amx_tile_supported()))
+    flags = [flag for flag, on in found if on]
     settings = [f'{k}={os.environ[k]}' for k in KERNEL_SETTINGS if os.environ.get(k)]
     cpu = ' '.join([_cpu_vendor(), *flags])
     return ', '.join([f"torch {torch.__version__}", cpu, *settings, f"arithmetic {arithmetic_probe()}"])
@@ -305,19 +302,17 @@ def _targets(p:Profile, dataset:str, dataset_per_class:int|None, second_dataset:
                               recipe=vgg))
 
 REPRODUCTIONS = {
-    'paper':
-    Reproduction(**_targets(PROFILES['paper'], 'tinyimagenet', None,
-                            'cifar100'), sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998),
-                 transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
-    'cpu':
-    Reproduction(
-        **_targets(PROFILES['cpu'], 'mnist1d', None, vgg_recipe=replace(RECIPES['cpu'], epochs=24, milestones=(12, 18),
-                                                                        eval_every=24),
-                   dataset_recipe=replace(RECIPES['cpu'], epochs=10, milestones=(5, 7), eval_every=10)),
-        sparsities=(0.95, 0.98, 0.99, 0.995), transfer_sparsities=(0.98, 0.99), seeds=5, resnet_scorer=(0.125, 8)),
-    'smoke':
-    Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', 100), sparsities=(0.5, 0.9), transfer_sparsities=(0.9, ),
-                 extreme_sparsities=(0.9, ), seeds=1, study_seeds=1, irp_seeds=1, resnet_scorer=(0.0625, 4)),
+    'paper': Reproduction(**_targets(PROFILES['paper'], 'tinyimagenet', None, 'cifar100'),
+                          sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998),
+                          transfer_sparsities=(0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.998)),
+    'cpu': Reproduction(**_targets(PROFILES['cpu'], 'mnist1d', None,
+                                   vgg_recipe=replace(RECIPES['cpu'], epochs=24, milestones=(12, 18), eval_every=24),
+                                   dataset_recipe=replace(RECIPES['cpu'], epochs=10, milestones=(5, 7), eval_every=10)),
+                        sparsities=(0.95, 0.98, 0.99, 0.995), transfer_sparsities=(0.98, 0.99), seeds=5,
+                        resnet_scorer=(0.125, 8)),
+    'smoke': Reproduction(**_targets(PROFILES['smoke'], 'mnist1d', 100), sparsities=(0.5, 0.9),
+                          transfer_sparsities=(0.9, ), extreme_sparsities=(0.9, ), seeds=1, study_seeds=1, irp_seeds=1,
+                          resnet_scorer=(0.0625, 4)),
 }
 
 def get_reproduction(profile:str)->Reproduction:

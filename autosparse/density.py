@@ -229,10 +229,10 @@ def _fitted(config:DensityConfig, root:Path, progress:bool)->LayerDensity:
         model, data = inits[at]
         run = run_irp(irp_config, data, root, progress)
         sources.append(layer_descriptors(model).assign(irp_key=run.key))
-        rounds.append(run.layers[run.layers['round'] < (config.rounds or irp_config.num_rounds)][[
-            'round', 'layer', 'weights', 'kept', 'density'
-        ]].merge(run.rounds[['round', 'density']].rename(columns={'density': 'global_density'}),
-                 on='round').assign(irp_key=run.key))
+        fitted = run.layers[run.layers['round'] < (config.rounds or irp_config.num_rounds)]
+        overall = run.rounds[['round', 'density']].rename(columns={'density': 'global_density'})
+        rounds.append(fitted[['round', 'layer', 'weights', 'kept', 'density']].merge(overall, on='round')
+                      .assign(irp_key=run.key))
         runs.append((run, model, data))
     source, irp = pd.concat(sources, ignore_index=True), pd.concat(rounds, ignore_index=True)
     phi = source[list(DESCRIPTORS)].to_numpy()

@@ -181,10 +181,8 @@ def mask_from_scores(scores:dict,         # parameter name -> score tensor, high
             raise ValueError("budgets fix every layer's count: no scope, exclude or min_density")
         total = sum(len(flat[n]) for n in names)
         if sorted(budgets) != sorted(names) or sum(budgets.values()) != total - count_to_remove(total, sparsity):
-            raise ValueError(
-                f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} in all at sparsity "
-                f"{sparsity}"
-            )
+            raise ValueError(f"budgets must give every layer a count, {total - count_to_remove(total, sparsity)} "
+                             f"in all at sparsity {sparsity}")
         groups = [([n], len(flat[n]) - budgets[n]) for n in names]
     else:
         flat.update({n: _with_floor(flat[n], pruned[n], math.ceil(min_density * len(flat[n]))) for n in ranked})
@@ -221,10 +219,8 @@ def excluded_parameters(model:nn.Module,
         raise TypeError(f"exclude takes names, module types or predicates (name, module) -> bool; got {item!r}")
     for item in items:
         if isinstance(item, str) and not any(picks(item, p, *nm) for p, nm in layers.items()):
-            raise ValueError(
-                f"exclude: {item!r} names no prunable layer of the model (its prunable layers: "
-                f"{', '.join(list(layers)[:4])}, ...)"
-            )
+            raise ValueError(f"exclude: {item!r} names no prunable layer of the model "
+                             f"(its prunable layers: {', '.join(list(layers)[:4])}, ...)")
     return tuple(p for p, nm in layers.items() if any(picks(item, p, *nm) for item in items))
 
 # %% ../nbs/04_masks.ipynb #1c780312

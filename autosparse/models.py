@@ -216,5 +216,4 @@ def check_model_input(model:nn.Module,
     if num_classes is not None and (out.dim() != 2 or out.shape[1] < num_classes):
         raise ValueError(
             f"the model's output for one input has shape {tuple(out.shape[1:])}, and the data have {num_classes} "
-            f"classes: "
-            f"a classifier with one logit per class is expected")
+            "classes: a classifier with one logit per class is expected")

@@ -241,13 +241,8 @@ def _holm(p:pd.Series, level:float)->pd.Series:
 def compare_cells(rerun:pd.DataFrame, committed:pd.DataFrame, table:str='')->pd.DataFrame:
     "Per cell found in both: seeds, means and 95 % half-widths of each side, their difference and Welch's p."
     by = [c for c in CELL_COLUMNS if c in committed.columns and c in rerun.columns]
-    sides = {
-        name: {
-            k: g.last_acc
-            for k, g in t.groupby(by, dropna=False, sort=False)
-        }
-        for name, t in (('rerun', rerun), ('committed', committed))
-    }
+    sides = {name: {k: g.last_acc for k, g in t.groupby(by, dropna=False, sort=False)}
+             for name, t in (('rerun', rerun), ('committed', committed))}
     rows = []
     for cell, values in sides['committed'].items():
         if cell not in sides['rerun']: continue
@@ -288,13 +283,12 @@ def _conclusions(rerun:dict, committed:dict)->pd.DataFrame:
                     continue
                 d = welch_difference(cell[cell.method == 'autos'].last_acc,
                                      cell[cell.method == means.idxmax()].last_acc)
-                standing.append('below the best baseline'
-                                if d['p'] < TOP_LEVEL and d['difference'] < 0 else 'above the best baseline' if d['p'] <
-                                TOP_LEVEL else 'not separated from the best baseline')
+                direction = 'below' if d['difference'] < 0 else 'above'
+                standing.append(f'{direction} the best baseline' if d['p'] < TOP_LEVEL else
+                                'not separated from the best baseline')
             if None not in standing:
-                rows.append(
-                    dict(table=name, sparsity=sparsity, conclusion="AutoS against the best baseline",
-                         committed=standing[0], rerun=standing[1], holds=standing[0] == standing[1]))
+                rows.append(dict(table=name, sparsity=sparsity, conclusion="AutoS against the best baseline",
+                                 committed=standing[0], rerun=standing[1], holds=standing[0] == standing[1]))
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_report.ipynb #41cf949d
@@ -315,18 +309,13 @@ def compare_reproductions(rerun:str|Path,     # a rerun's figures folder
     cells['disagrees'] = _holm(cells.p, level)
     conclusions = _conclusions(ours, theirs)
     tested, raw = int(cells.tested.sum()), int((cells.p < 0.05).sum())
-    executions = {
-        side: sorted({label
-                      for t in tables.values()
-                      for label in _execution_labels(t)})
-        for side, tables in (('rerun', ours), ('committed', theirs))
-    }
+    executions = {side: sorted({label for t in tables.values() for label in _execution_labels(t)})
+                  for side, tables in (('rerun', ours), ('committed', theirs))}
     failed = conclusions[~conclusions.holds] if len(conclusions) else conclusions
     lines = [
-        f"{tested - int(cells.disagrees.sum())} of {tested} cells agree (Holm, family-wise {level}); {raw} differ at p "
-        f"< 0.05 alone, "
-        f"{0.05 * tested:.1f} expected by chance; {len(cells) - tested} cells have one seed on a side and are not "
-        f"tested",
+        f"{tested - int(cells.disagrees.sum())} of {tested} cells agree (Holm, family-wise {level}); "
+        f"{raw} differ at p < 0.05 alone, {0.05 * tested:.1f} expected by chance; "
+        f"{len(cells) - tested} cells have one seed on a side and are not tested",
         f"{len(conclusions) - len(failed)} of {len(conclusions)} conclusions hold"
     ]
     lines += [

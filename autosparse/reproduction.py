@@ -21,7 +21,7 @@ from .runs import BACKENDS, grid_threads, learn_all
 from .store import Store, atomic, project_root, results_root, sha256
 
 # %% auto #0
-__all__ = ['REPRODUCTION', 'WHOLE_RUN', 'SHIPPING', 'PROGRESS_MIME', 'PAGES', 'experiment_notebooks', 'log_wall_time',
+__all__ = ['REPRODUCTION', 'WHOLE_RUN', 'SHIPPING', 'PROGRESS_MIME', 'PAGES', 'experiment_notebooks', 'log_row', 'log_wall_time',
            'run_fingerprint', 'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook',
            'reproduce', 'executed_copy', 'publish', 'refresh_page', 'headline']
 
@@ -37,15 +37,21 @@ def experiment_notebooks(only:list|None=None, # the notebooks to keep, by name; 
     found = [(project_root() / 'nbs' / f'{name}.ipynb', params) for name, params in REPRODUCTION
              if only is None or name in only]
     missing = [str(p) for p, _ in found if not p.exists()]
-    if missing: raise FileNotFoundError(f"the reproduction runs the notebooks of a clone, and {missing[0]} is not "
-                                        f"there: "
-                                        f"git clone https://github.com/autosparse/autosparse && cd autosparse && make "
-                                        f"reproduce")
+    if missing:
+        raise FileNotFoundError(f"the reproduction runs the notebooks of a clone, and {missing[0]} is not there: "
+                                "git clone https://github.com/autosparse/autosparse && cd autosparse && make reproduce")
     return found
 
 # %% ../nbs/13_reproduction.ipynb #04153eb2
 WHOLE_RUN = 'autosparse reproduce'  # the log's row of a whole invocation, besides one per notebook
 SHIPPING = 'autosparse publish --what pretrained'  # the log's row of the shipped criteria, learned before the notebooks
+
+def log_row(started:str, notebook:str, seconds:float, skipped:bool, before:int, after:int, threads:int,
+            jobs:int=1, # notebooks side by side: `after - before` then counts the others' runs too
+           )->dict:
+    "One row of the reproduction's log: a notebook (or a whole step), its time, the runs the store gained meanwhile."
+    return dict(started=started, notebook=notebook, seconds=round(seconds, 1), skipped=skipped, stored_before=before,
+                computed=after - before, threads=threads, device=Execution.here().device, jobs=jobs)
 
 def log_wall_time(path:Path, row:dict)->pd.DataFrame:
     "Append one notebook's wall time to the CSV of every reproduction run into this folder, atomically; the whole log."
@@ -110,8 +116,8 @@ def for_reader(outputs:list, root:str)->list:
         if out.get('name') == 'stderr' or PROGRESS_MIME in out.get('data', {}): continue
         if 'text' in out: out['text'] = clean(out['text'])
         for mime, value in out.get('data', {}).items():
-            out['data'][mime] = _palette_png(value) if mime == 'image/png' else clean(value) if mime.startswith(
-                'text/') else value
+            if mime == 'image/png': out['data'][mime] = _palette_png(value)
+            elif mime.startswith('text/'): out['data'][mime] = clean(value)
         kept.append(out)
     return kept
 
@@ -128,17 +134,14 @@ def publish_notebook(executed:Path, notebook:Path, parameters:dict, folder:Path|
     outputs = {c.get('id'): c for c in ran.cells if c.cell_type == 'code'}
     for cell in (c for c in nb.cells if c.cell_type == 'code'):
         done = outputs.get(cell.get('id'))
-        cell.outputs, cell.execution_count = (for_reader(done.outputs,
-                                                         str(project_root()) + '/'),
-                                              done.execution_count) if done else ([], None)
+        cell.outputs = for_reader(done.outputs, str(project_root()) + '/') if done else []
+        cell.execution_count = done.execution_count if done else None
     if not own:
         at = next(i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', [])) + 1
-        nb.cells.insert(
-            at,
-            nbformat.v4.new_code_cell(
-                '# Parameters: as `autosparse reproduce` ran this copy\n' + '\n'.join(f'{k} = {v!r}'
-                                                                                      for k, v in parameters.items()),
-                id='injected-parameters', metadata=dict(tags=['injected-parameters'])))
+        given = '\n'.join(f'{k} = {v!r}' for k, v in parameters.items())
+        nb.cells.insert(at, nbformat.v4.new_code_cell('# Parameters: as `autosparse reproduce` ran this copy\n' + given,
+                                                      id='injected-parameters',
+                                                      metadata=dict(tags=['injected-parameters'])))
     ran_with = ran.metadata.get('papermill', {})
     parameters = {k: v for k, v in ran_with.get('parameters', {}).items() if k not in ('results', 'figures')}
     nb.metadata['autosparse'] = dict(parameters=parameters, **git_state(), versions=versions(),
@@ -220,10 +223,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
             # side by side, what the others wrote meanwhile counts as its files too (a rerun is then cautious)
             stamp_run(out, fingerprint, folder, stamps, besides=(log_file.name, ))
         return out, time.perf_counter() - t0, skipped, before, len(store.records())
-    def log(notebook, seconds, skipped, before, after):  # records computed: stored while it ran, by it or beside it
-        log_wall_time(log_file, dict(started=started, notebook=notebook, seconds=round(seconds, 1), skipped=skipped,
-                                     stored_before=before, computed=after - before, threads=threads or
-                                     torch.get_num_threads(), device=Execution.here().device, jobs=jobs))
+    log = lambda *row: log_wall_time(log_file, log_row(started, *row, threads or torch.get_num_threads(), jobs))
     done = []
     with _shared_ray(backend, address), _kernel_threads(threads), ThreadPoolExecutor(jobs) as side_by_side:
         opening = side_by_side.submit(execute, *notebooks[0])
@@ -266,19 +266,14 @@ def publish(what:tuple=('pretrained', 'notebooks', 'pages'),
         before = len(store.records())
         with _shared_ray(backend, address):
             grid_threads(backend)
-            learn_all(
-                list(
-                    dict.fromkeys(irp for c in shipped_configs('cpu').values()
-                                  for irp in getattr(c, 'sources', (c.irp, )))), results, backend=backend,
-                address=address)
+            sources = dict.fromkeys(irp for c in shipped_configs('cpu').values()
+                                    for irp in getattr(c, 'sources', (c.irp, )))
+            learn_all(list(sources), results, backend=backend, address=address)
             manifest = ship_pretrained(results)
         written += [pretrained_path(name) for name in manifest]
-        log_wall_time(
-            figures_dir() / 'reproduce-cpu.csv',
-            dict(started=datetime.now().isoformat(timespec='seconds'), notebook=SHIPPING,
-                 seconds=round(time.perf_counter() - t0,
-                               1), skipped=False, stored_before=before, computed=len(store.records()) - before,
-                 threads=torch.get_num_threads(), device=Execution.here().device))
+        log_wall_time(figures_dir() / 'reproduce-cpu.csv',
+                      log_row(datetime.now().isoformat(timespec='seconds'), SHIPPING, time.perf_counter() - t0, False,
+                              before, len(store.records()), torch.get_num_threads()))
     if 'notebooks' in what:
         for nb, params in experiment_notebooks():
             out = executed_copy(runs, nb, params, 'cpu')

@@ -386,9 +386,8 @@ def learn_all(configs:list,              # IRPConfig or ScorerConfig of each run
         task = ray.remote(_learn_task).options(num_cpus=cpus_per_run, max_retries=0)
         started = {task.remote(c, str(store.root.resolve()), cpus_per_run): c for c in pending}
         if progress:
-            say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; the other "
-                f"{len(pending)} on Ray"
-                )
+            say(f"learning: {len(set(configs)) - len(pending)} of {len(set(configs))} runs already finished; "
+                f"the other {len(pending)} on Ray")
         waiting, failures = list(started), []
         while waiting:
             [done], waiting = ray.wait(waiting, num_returns=1)
