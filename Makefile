@@ -14,7 +14,7 @@ LOCK ?= requirements.lock
 
 reproduce: setup data  ## the CPU-profile reproduction (the shipped criteria first), then the notebooks, pages and README from its CSVs
 	$(BIN)/autosparse publish --what pretrained --backend ray
-	$(BIN)/autosparse reproduce --profile cpu --backend ray
+	$(BIN)/autosparse reproduce --profile cpu --backend ray --jobs 2
 	$(BIN)/autosparse publish --what notebooks pages
 	$(MAKE) readme
 

@@ -26,9 +26,11 @@ __all__ = ['REPRODUCTION', 'WHOLE_RUN', 'SHIPPING', 'PROGRESS_MIME', 'PAGES', 'e
            'reproduce', 'executed_copy', 'publish', 'refresh_page', 'headline']
 
 # %% ../nbs/13_reproduction.ipynb #e3c2339e
-REPRODUCTION = [('source', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
-                ('ablation', {}), ('densities', {}), ('extreme', {}), ('diagnostics', {}), ('regime', {}),
-                ('your_model', {})]  # the notebooks and their parameters, in order
+# the notebooks and their parameters, in order: the source first (the others read its runs), then the longest first,
+# so that notebooks side by side end together (your_model computes in its own kernel: beside a grid, not after it)
+REPRODUCTION = [('source', {}), ('regime', {}), ('extreme', {}), ('your_model', {}), ('densities', {}),
+                ('ablation', {}), ('transfer', dict(target='architecture')), ('transfer', dict(target='dataset')),
+                ('diagnostics', {})]
 
 def experiment_notebooks(only:list|None=None, # the notebooks to keep, by name; None: all of them
                         )->list[tuple[Path, dict]]:
