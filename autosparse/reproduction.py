@@ -22,8 +22,8 @@ from .store import Store, atomic, project_root, results_root, sha256
 
 # %% auto #0
 __all__ = ['REPRODUCTION', 'WHOLE_RUN', 'SHIPPING', 'PROGRESS_MIME', 'PAGES', 'experiment_notebooks', 'log_row', 'log_wall_time',
-           'run_fingerprint', 'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader', 'publish_notebook',
-           'reproduce', 'executed_copy', 'publish', 'refresh_page', 'headline']
+           'cold_reproduction', 'run_fingerprint', 'file_stamps', 'stamp_run', 'unchanged_run', 'for_reader',
+           'publish_notebook', 'reproduce', 'executed_copy', 'publish', 'refresh_page', 'headline']
 
 # %% ../nbs/13_reproduction.ipynb #e3c2339e
 # the notebooks and their parameters, in order: the source first (the others read its runs), then the longest first,
@@ -60,6 +60,24 @@ def log_wall_time(path:Path, row:dict)->pd.DataFrame:
     log = pd.concat([pd.read_csv(path) if path.exists() else None, pd.DataFrame([row])], ignore_index=True)
     write_csv(log, path)
     return log
+
+# %% ../nbs/13_reproduction.ipynb #18439ce6
+def cold_reproduction(profile:str, figures:str|Path|None=None)->dict|None:
+    """The latest reproduction from an empty store in the log, in one invocation: its `minutes` (the shipped criteria's
+    step too, where it came first), `device`, `cores` (torch threads times notebooks side by side), `jobs`, `started`;
+    None if the log has none."""
+    path = figures_dir(figures) / f'reproduce-{profile}.csv'
+    if not path.exists(): return None
+    log = pd.read_csv(path)
+    log['jobs'] = log.jobs.fillna(1) if 'jobs' in log else 1
+    shipping = log[(log.notebook == SHIPPING) & (log.stored_before == 0)]
+    for whole in log[log.notebook == WHOLE_RUN].iloc[::-1].itertuples():
+        first = shipping[(shipping.started <= whole.started) & (shipping.computed == whole.stored_before)]
+        if whole.stored_before == 0 or len(first):  # from nothing, or from what the shipped criteria's step left
+            seconds = whole.seconds + (first.seconds.iloc[-1] if whole.stored_before else 0)
+            return dict(minutes=seconds / 60, device=whole.device, cores=int(whole.threads * whole.jobs),
+                        jobs=int(whole.jobs), started=whole.started)
+    return None
 
 # %% ../nbs/13_reproduction.ipynb #369e2e44
 def run_fingerprint(notebook:Path, parameters:dict)->str:
