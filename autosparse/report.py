@@ -15,10 +15,10 @@ from .store import atomic, project_root
 
 # %% auto #0
 __all__ = ['CUT_MARK', 'EMPTIED_MARK', 'DIVERGED_MARK', 'TOP_LEVEL', 'EFFECT', 'POWER', 'CELL_COLUMNS', 'CONCLUSION_TABLES',
-           'figures_dir', 'write_csv', 'save_figure', 'banner', 'measured_time', 't_quantile', 'run_flags', 'summarize',
-           'welch_power', 'welch_difference', 'top_methods', 'plot_accuracy', 'plot_layers', 'plot_bars',
-           'per_seed_tables', 'compare_cells', 'compare_reproductions', 'one_execution', 'markdown_table',
-           'accuracy_table']
+           'figures_dir', 'write_csv', 'save_figure', 'reproduction_log_path', 'reproduction_log', 'banner',
+           'measured_time', 't_quantile', 'run_flags', 'summarize', 'welch_power', 'welch_difference', 'top_methods',
+           'plot_accuracy', 'plot_layers', 'plot_bars', 'per_seed_tables', 'compare_cells', 'compare_reproductions',
+           'one_execution', 'markdown_table', 'accuracy_table']
 
 # %% ../nbs/12_report.ipynb #abece41a
 def figures_dir(folder:str|Path|None=None)->Path:
@@ -35,6 +35,18 @@ def save_figure(fig, path:str|Path):
     "Write a figure as PNG (120 dpi, tight), atomically."
     with atomic(path) as tmp: fig.savefig(tmp, format='png', dpi=120, bbox_inches='tight')
 
+# %% ../nbs/12_report.ipynb #3a642f39
+def reproduction_log_path(profile:str, figures:str|Path|None=None)->Path:
+    "The reproduction's log at a profile: a row per notebook and per whole step, every run into that folder."
+    return figures_dir(figures) / f'reproduce-{profile}.csv'
+
+def reproduction_log(profile:str, figures:str|Path|None=None)->pd.DataFrame:
+    "The reproduction's log as a table (empty where there is none); `jobs` 1 on rows written before it was recorded."
+    path = reproduction_log_path(profile, figures)
+    columns = ['started', 'notebook', 'seconds', 'skipped', 'stored_before', 'computed', 'threads', 'device']
+    log = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=columns)
+    return log.assign(jobs=log.jobs.fillna(1) if 'jobs' in log else 1)
+
 # %% ../nbs/12_report.ipynb #29e6d429
 def banner(title:str,        # what the notebook computes
            profile:Profile,  # the network and data it computes on
@@ -50,20 +62,18 @@ def banner(title:str,        # what the notebook computes
 def measured_time(notebook:str, # the executed copy's name without the profile: 'ablation', 'transfer-dataset'
                   profile:str, figures:str|Path|None=None)->str:
     "What the reproduction's log says a notebook took at a profile: computing from an empty store, and reading back."
-    path = figures_dir(figures)/f'reproduce-{profile}.csv'
-    log = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=['notebook', 'seconds', 'computed', 'threads'])
+    path, log = reproduction_log_path(profile, figures), reproduction_log(profile, figures)
     ran = log[(log.notebook == f'{notebook}-{profile}') & (log.skipped != True if 'skipped' in log else True)]
     if 'device' in ran and len(ran):
         ran = ran[ran.device == ran.device.iloc[-1]]  # the machine that ran it last: another's times do not compare
-    if 'jobs' in ran and (ran.jobs.fillna(1) <= 1).any():
-        # side by side, a row counts the others' results too: such rows only where there is no other
-        ran = ran[ran.jobs.fillna(1) <= 1]
+    if (ran.jobs <= 1).any():  # side by side, a row counts the others' results too: those only where none is alone
+        ran = ran[ran.jobs <= 1]
     cold, warm = ran[ran.computed > 0], ran[ran.computed == 0]
     # the nearest to an empty store; the latest of those
     most = cold[cold.computed == cold.computed.max()].iloc[-1] if len(cold) else None
     said = [f"{warm.seconds.iloc[-1]:.0f} s reading them back"] if len(warm) else []
     if most is not None:
-        side, minutes, count = most.get('jobs', 1), f"{most.seconds / 60:.0f} min", int(most.computed)
+        side, minutes, count = most.jobs, f"{most.seconds / 60:.0f} min", int(most.computed)
         said.insert(0, f"{minutes} while the store gained {count} results ({side:.0f} notebooks side by side)"
                     if side > 1 else f"{minutes} computing its {count} results")
     if not said: return f"not measured at profile {profile} yet (no row for {notebook} in {path.name})"

@@ -16,7 +16,7 @@ import torch
 from .config import Execution, check_choice, check_int, get_profile, git_state, package_folder, requires, versions
 from .autos import pretrained_path
 from .density import ship_pretrained, shipped_configs
-from .report import figures_dir, write_csv
+from .report import figures_dir, reproduction_log, reproduction_log_path, write_csv
 from .runs import BACKENDS, grid_threads, learn_all
 from .store import Store, atomic, project_root, results_root, sha256
 
@@ -66,10 +66,7 @@ def cold_reproduction(profile:str, figures:str|Path|None=None)->dict|None:
     """The latest reproduction from an empty store in the log, in one invocation: its `minutes` (the shipped criteria's
     step too, where it came first), `device`, `cores` (torch threads times notebooks side by side), `jobs`, `started`;
     None if the log has none."""
-    path = figures_dir(figures) / f'reproduce-{profile}.csv'
-    if not path.exists(): return None
-    log = pd.read_csv(path)
-    log['jobs'] = log.jobs.fillna(1) if 'jobs' in log else 1
+    log = reproduction_log(profile, figures)
     shipping = log[(log.notebook == SHIPPING) & (log.stored_before == 0)]
     for whole in log[log.notebook == WHOLE_RUN].iloc[::-1].itertuples():
         first = shipping[(shipping.started <= whole.started) & (shipping.computed == whole.stored_before)]
@@ -224,7 +221,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
     store, started, start = Store.at(results), datetime.now().isoformat(timespec='seconds'), time.perf_counter()
     stored, folder = len(store.records()), figures_dir(figures).resolve()
     threads = max(1, torch.get_num_threads() // jobs) if jobs > 1 else None  # the runs' keys name their threads
-    log_file = folder / f'reproduce-{profile}.csv'
+    log_file = reproduction_log_path(profile, folder)
     def execute(nb:Path, params:dict)->tuple:
         "One notebook, unless it is current: (its executed copy, seconds, skipped, records before, records after)."
         out, t0, before = executed_copy(runs, nb, params, profile), time.perf_counter(), len(store.records())
@@ -291,7 +288,7 @@ def publish(what:tuple=('pretrained', 'notebooks', 'pages'),
             learn_all(list(sources), results, backend=backend, address=address)
             manifest = ship_pretrained(results)
         written += [pretrained_path(name) for name in manifest]
-        log_wall_time(figures_dir() / 'reproduce-cpu.csv',
+        log_wall_time(reproduction_log_path('cpu'),
                       log_row(datetime.now().isoformat(timespec='seconds'), SHIPPING, time.perf_counter() - t0, False,
                               before, len(store.records()), torch.get_num_threads()))
     if 'notebooks' in what:
