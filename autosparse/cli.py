@@ -179,6 +179,8 @@ def parser()->argparse.ArgumentParser:
                      help='run these notebooks only (default: all)')
     rep.add_argument('--jobs', type=_count, default=1,
                      help='notebooks side by side after the first, each on 1/jobs of the threads (default 1)')
+    rep.add_argument('--cell-timeout', type=float, metavar='SECONDS',
+                     help='stop with an error when one notebook cell runs longer (default: no limit)')
     one = sub.add_parser('run', help='one PaI run; under torchrun, data-parallel over its processes')
     one.add_argument('--profile', **profile)
     one.add_argument('--criterion', required=True, choices=list(CRITERIA))
@@ -250,7 +252,7 @@ def main(argv:list[str]|None=None):
             if not verdict['agree']: p.exit(1)
         else:
             written = reproduce(args.profile, args.runs, args.results, args.figures, args.backend, args.address,
-                                args.only, args.jobs)
+                                args.only, args.jobs, args.cell_timeout)
             print("executed notebooks (the log of each run):", *written, sep='\n  ')
             print(f"figures and tables in {figures_dir(args.figures)}")
             print("last-epoch test accuracy (%), mean ± std over seeds, by sparsity:")
@@ -264,6 +266,9 @@ def main(argv:list[str]|None=None):
         if type(e).__name__ == 'PapermillExecutionError':
             p.exit(1, f"autosparse: error: a notebook failed: {e.ename}: {e.evalue} "
                       "(see the executed copy under runs/)\n")
+        if type(e).__name__ == 'CellTimeoutError':
+            p.exit(1, f"autosparse: error: a notebook cell ran past --cell-timeout {args.cell_timeout:g} s "
+                      "(see the executed copy under runs/); run the same command again to resume\n")
         if type(e).__name__ == 'DeadKernelError':
             p.exit(1, "autosparse: error: a notebook's kernel died (out of memory, or killed); "
                       "run the same command again to resume\n")

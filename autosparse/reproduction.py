@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .config import Execution, check_choice, check_int, get_profile, git_state, package_folder, requires, versions
+from .config import (Execution, check_choice, check_int, check_number, get_profile, git_state, package_folder,
+                               requires, versions)
 from .autos import pretrained_path
 from .density import ship_pretrained, shipped_configs
 from .report import figures_dir, reproduction_log, reproduction_log_path, write_csv
@@ -208,12 +209,16 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
               only:list|None=None,        # the notebooks to run, by name (e.g. ['extreme']); None: all of them
               # notebooks side by side after the first (which the others read), each on 1/jobs of the threads
               jobs:int=1,
+              # seconds one cell may run before the reproduction stops with an error (None: no limit); a kernel
+              # message lost to a widget cell (nbclient issue 312) otherwise hangs it for ever
+              cell_timeout:float|None=None,
              )->list[Path]:
     "Execute every reproduction notebook for `profile` with papermill, but those that are current; the executed copies."
     pm = requires('papermill', 'repro', 'autosparse reproduce')
     get_profile(profile)
     check_choice('backend', backend, BACKENDS)
     check_int('jobs', jobs, 1)
+    if cell_timeout is not None: check_number('cell_timeout', cell_timeout, 0, low_open=True, meaning='seconds')
     results_root(results)
     notebooks = experiment_notebooks(only)  # checked before any notebook runs
     runs = Path(runs or project_root()/'runs')
@@ -236,7 +241,7 @@ def reproduce(profile:str='cpu', # 'paper', 'cpu' or 'smoke'
             print(f"running {nb.relative_to(project_root())} {params or ''} -> {out}", flush=True)
             stamps = file_stamps(folder)
             pm.execute_notebook(nb, out, cwd=nb.parent, progress_bar=False, kernel_name='python3',
-                                parameters=parameters)  # progress: `say`
+                                parameters=parameters, execution_timeout=cell_timeout)  # progress: `say`
             # side by side, what the others wrote meanwhile counts as its files too (a rerun is then cautious)
             stamp_run(out, fingerprint, folder, stamps, besides=(log_file.name, ))
         return out, time.perf_counter() - t0, skipped, before, len(store.records())

@@ -26,6 +26,7 @@ def refused(*args, env=None)->str:
     (['run', '--profile', 'smoke', '--criterion', 'synflow', '--sparsity', '1.5'], "argument --sparsity: must be a number in [0, 1)"),
     (['reproduce', '--profile', 'smoke', '--backend', 'bogus'], "argument --backend: invalid choice: 'bogus'"),
     (['irp', '--profile', 'huge'], "argument --profile: invalid choice: 'huge'"),
+    (['reproduce', '--profile', 'smoke', '--cell-timeout', '0'], "cell_timeout must be a number in (0, inf) (seconds); got 0.0"),
 ])
 def test_a_bad_argument_is_refused_before_anything_is_written(tmp_path, args, message):
     assert message in refused(*args, '--results', tmp_path/'results')
@@ -55,6 +56,15 @@ def test_a_dead_notebook_kernel_is_one_line(tmp_path, monkeypatch, capsys):
     assert stopped.value.code == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         "autosparse: error: a notebook's kernel died (out of memory, or killed); run the same command again to resume"]
+
+
+def test_a_cell_past_its_timeout_stops_the_reproduction_instead_of_hanging_it(tmp_path):
+    folders = [f'--{name}={tmp_path/name}' for name in ('runs', 'results', 'figures')]
+    done = subprocess.run([str(BIN/'autosparse'), 'reproduce', '--profile', 'smoke', '--only', 'source', '--cell-timeout', '1', *folders],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)  # its imports alone take longer than a second
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+        "autosparse: error: a notebook cell ran past --cell-timeout 1 s (see the executed copy under runs/); "
+        "run the same command again to resume"), done.stderr[-3000:]
 
 
 @pytest.mark.parametrize('args, message', [

@@ -25,7 +25,8 @@ def autosparse(*args, env:dict|None=None):
 def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     folders = ['--runs', tmp_path/'runs', '--results', tmp_path/'results', '--figures', tmp_path/'figures']
     side_by_side = ['--jobs', '2']  # after the source notebook, two at a time, each on half the threads
-    first = autosparse('reproduce', '--profile', 'smoke', *folders, *side_by_side)
+    patience = ['--cell-timeout', '600']  # no smoke cell takes a minute: a hung kernel fails in 10 minutes, not an hour
+    first = autosparse('reproduce', '--profile', 'smoke', *folders, *side_by_side, *patience)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     figures = tmp_path/'figures'
     methods = {'dense', 'random', 'magnitude', 'snip', 'grasp', 'synflow', 'npb', 'autos'}
@@ -63,11 +64,11 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     checkpoints = sorted((tmp_path/'results').rglob('*.pt'))
     stamps = [p.stat().st_mtime_ns for p in checkpoints]
     source = pd.read_csv(figures/'source-smoke.csv')
-    second = autosparse('reproduce', '--profile', 'smoke', *folders)  # nothing changed: every notebook is skipped
+    second = autosparse('reproduce', '--profile', 'smoke', *folders, *patience)  # nothing changed: every notebook is skipped
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.count('is current') == len(REPRODUCTION)
     (tmp_path/'runs'/'source-smoke.ipynb').unlink()                  # its executed copy gone: it runs again, from the store
-    third = autosparse('reproduce', '--profile', 'smoke', *folders, '--only', 'source', *side_by_side)  # and it alone
+    third = autosparse('reproduce', '--profile', 'smoke', *folders, '--only', 'source', *side_by_side, *patience)  # and it alone
     assert third.returncode == 0, third.stderr[-3000:]
     assert [p.stat().st_mtime_ns for p in checkpoints] == stamps  # nothing was trained again
     assert sorted((tmp_path/'results').rglob('*.pt')) == checkpoints
@@ -86,7 +87,7 @@ def test_reproduce_smoke_writes_results_and_reuses_finished_runs(tmp_path):
     # a rerun on another thread count: other keys (the thread count is in them), other per-seed numbers, the same cells
     rerun = ['--runs', tmp_path/'rerun-runs', '--results', tmp_path/'rerun-results', '--figures', tmp_path/'rerun']
     threads = '2' if cold.threads.iloc[0] == 1 else '1'
-    other = autosparse('reproduce', '--profile', 'smoke', *rerun, '--only', 'source', env=dict(OMP_NUM_THREADS=threads))
+    other = autosparse('reproduce', '--profile', 'smoke', *rerun, '--only', 'source', *patience, env=dict(OMP_NUM_THREADS=threads))
     assert other.returncode == 0, other.stderr[-3000:]
     assert set(pd.read_csv(tmp_path/'rerun'/'source-smoke.csv').key.dropna()).isdisjoint(set(source.key.dropna()))
     verdict = autosparse('compare', tmp_path/'rerun', '--against', figures, '--profile', 'smoke')
