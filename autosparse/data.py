@@ -180,8 +180,9 @@ def read_idx(path:str|Path)->torch.Tensor:
 def _exact_moments(values:torch.Tensor)->tuple[float, float]:
     """The mean and (unbiased) standard deviation of a flat tensor, rounded once from exact sums: any order, any
     processor."""
-    if values.dtype == torch.uint8:  # images, scaled to [0, 1]: the sums are exact integers
-        n, total, squares = len(values), int(values.long().sum()), int((values.long() ** 2).sum())
+    if values.dtype == torch.uint8:  # images, scaled to [0, 1]: the sums, from how often each byte occurs, are exact
+        counts, n = torch.bincount(values, minlength=256).tolist(), len(values)
+        total, squares = sum(b * c for b, c in enumerate(counts)), sum(b * b * c for b, c in enumerate(counts))
         return float(Fraction(total, n * 255)), math.sqrt(float(Fraction(n * squares - total**2, n * (n - 1) * 255**2)))
     x = values.double().numpy()
     mean = math.fsum(x) / len(x)  # fsum: the exactly rounded sum, whatever the order or the instruction set
@@ -206,8 +207,8 @@ def _find_idx_files(folder:Path)->list[Path]|None:
         found.append(hits[0])
     return found
 
-def load_fashion_mnist(root:Path, download:bool)->Data:
-    "Fashion-MNIST (28x28 grey, 10 classes) from the Debian package, the data root, or torchvision's download."
+def _fashion_mnist_tensors(root:Path, download:bool)->tuple:
+    "Fashion-MNIST's images (N x 1 x 28 x 28 bytes) and labels, train and test, wherever they are found."
     folders = [DEBIAN_FASHION_MNIST, root/'fashion-mnist', root/'FashionMNIST'/'raw']
     files = next((f for f in map(_find_idx_files, folders) if f), None)
     if files is None and download:
@@ -217,17 +218,20 @@ def load_fashion_mnist(root:Path, download:bool)->Data:
         raise DatasetMissing(f"Fashion-MNIST not found in {folders[0]} or {folders[1]}: "
                              "run `apt-get install dataset-fashion-mnist`, or allow download=True")
     train_x, train_y, test_x, test_y = map(read_idx, files)
-    train_x, test_x = train_x[:, None], test_x[:, None]
-    return Data('fashion-mnist', train_x, train_y.long(), test_x, test_y.long(), 10,
-                *channel_stats(train_x), crop_padding=2, flip=True)
+    return train_x[:, None], train_y.long(), test_x[:, None], test_y.long()
+
+def load_fashion_mnist(root:Path, download:bool)->Data:
+    "Fashion-MNIST (28x28 grey, 10 classes) from the Debian package, the data root, or torchvision's download."
+    train_x, train_y, test_x, test_y = _fashion_mnist_tensors(root, download)
+    return Data('fashion-mnist', train_x, train_y, test_x, test_y, 10, *channel_stats(train_x), crop_padding=2, flip=True)
 
 # %% ../nbs/02_data.ipynb #b60fbd8b
 def load_fashion_mnist_14(root:Path, download:bool)->Data:
     "Fashion-MNIST mean-pooled 2x2 to 14x14 grey, unaugmented: the CPU profile's images."
-    full = load_fashion_mnist(root, download)
+    train_x, train_y, test_x, test_y = _fashion_mnist_tensors(root, download)
     pool = lambda x: F.avg_pool2d(x.float(), 2).round().to(torch.uint8)
-    train_x, test_x = pool(full.train_x), pool(full.test_x)
-    return Data('fashion-mnist-14', train_x, full.train_y, test_x, full.test_y, 10, *channel_stats(train_x))
+    train_x, test_x = pool(train_x), pool(test_x)
+    return Data('fashion-mnist-14', train_x, train_y, test_x, test_y, 10, *channel_stats(train_x))
 
 # %% ../nbs/02_data.ipynb #70d3b42d
 def load_digits(root:Path, download:bool)->Data:
@@ -243,8 +247,8 @@ def load_digits(root:Path, download:bool)->Data:
     return Data('digits', x[~test], y[~test], x[test], y[test], 10, *channel_stats(x[~test]), crop_padding=1)
 
 # %% ../nbs/02_data.ipynb #4541624e
-def load_mnist1d(root:Path, download:bool)->Data:
-    "The mnist1d signals (4,000 train, 1,000 test, length 40), generated with the reference seed."
+def _mnist1d_tensors()->dict:
+    "The mnist1d signals as N x 1 x 1 x 40 float32 tensors and their labels, generated with the reference seed."
     import random
     generator = requires('mnist1d.data', 'repro', 'the mnist1d data set')
     np_state, py_state = np.random.get_state(), random.getstate()  # the generator reseeds the global generators
@@ -253,9 +257,24 @@ def load_mnist1d(root:Path, download:bool)->Data:
         np.random.set_state(np_state)
         random.setstate(py_state)
     as_images = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))[:, None, None, :]
-    train_x, test_x = as_images(d['x']), as_images(d['x_test'])
-    return Data('mnist1d', train_x, torch.as_tensor(d['y']).long(), test_x, torch.as_tensor(d['y_test']).long(), 10,
-                *channel_stats(train_x))
+    return dict(train_x=as_images(d['x']), train_y=torch.as_tensor(d['y']).long(), test_x=as_images(d['x_test']),
+                test_y=torch.as_tensor(d['y_test']).long())
+
+def load_mnist1d(root:Path, download:bool)->Data:
+    """The mnist1d signals (4,000 train, 1,000 test, length 40), generated once per version of the package and kept
+    under the data root (where it can be written)."""
+    from importlib.metadata import PackageNotFoundError, version
+    from safetensors.torch import load_file, save_file
+    try: package = version('mnist1d')
+    except PackageNotFoundError: package = None
+    kept = root/'mnist1d'/f'mnist1d-{package}.safetensors'
+    if package and kept.exists(): t = load_file(str(kept))  # importing the generator alone takes longer
+    else:
+        t = _mnist1d_tensors()  # without the package: an error that says how to install it
+        try:
+            with atomic(kept) as tmp: save_file(t, str(tmp))
+        except OSError: pass  # a read-only data root: generated again next time
+    return Data('mnist1d', t['train_x'], t['train_y'], t['test_x'], t['test_y'], 10, *channel_stats(t['train_x']))
 
 # %% ../nbs/02_data.ipynb #0a8462d6
 def _torchvision_fetch(cls_name:str, folder:Path, **kw):
