@@ -140,8 +140,9 @@ def train(model:nn.Module,          # the network, trained in place
     if weights:
         with torch.no_grad(): torch._foreach_mul_(weights, keep_factors)
 
+    # foreach: the same arithmetic per tensor in fewer Python calls (bit for bit the same weights; on CUDA the default)
     opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                          nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+                          nesterov=recipe.nesterov, weight_decay=recipe.weight_decay, foreach=True)
     sched = (torch.optim.lr_scheduler.MultiStepLR(opt, list(recipe.milestones), recipe.gamma)
              if recipe.schedule == 'step' else torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs))
     history, start, resumed_after = [], 0, None
