@@ -36,7 +36,7 @@ def test_prune_speed_benchmark_prints_its_ratios():
 
 def test_batching_benchmark_prints_its_ratios():
     result = subprocess.run([sys.executable, 'benchmarks/batching.py', '--models', 'resnet18', '--networks', '2', '--steps', '2',
-                             '--batch-size', '8', '--width', '0.0625', '--side', '8'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                             '--batch-size', '8', '--width', '0.0625', '--side', '8', '--precision', 'fp32'], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'batching ratio (vmap-stacked / one after another)' in result.stdout and 'parallel ratio' in result.stdout
     gap = float(result.stdout.split('stacked vs one after another: ')[1].split()[0])
