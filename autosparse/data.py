@@ -223,7 +223,8 @@ def _fashion_mnist_tensors(root:Path, download:bool)->tuple:
 def load_fashion_mnist(root:Path, download:bool)->Data:
     "Fashion-MNIST (28x28 grey, 10 classes) from the Debian package, the data root, or torchvision's download."
     train_x, train_y, test_x, test_y = _fashion_mnist_tensors(root, download)
-    return Data('fashion-mnist', train_x, train_y, test_x, test_y, 10, *channel_stats(train_x), crop_padding=2, flip=True)
+    return Data('fashion-mnist', train_x, train_y, test_x, test_y, 10, *channel_stats(train_x), crop_padding=2,
+                flip=True)
 
 # %% ../nbs/02_data.ipynb #b60fbd8b
 def load_fashion_mnist_14(root:Path, download:bool)->Data:
