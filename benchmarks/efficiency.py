@@ -5,8 +5,8 @@ processor computes it natively, else float32), on 1 thread and on all of them. T
 network (ResNet-18 at 1/8 width, batch 64 of 14x14 Fashion-MNIST, the recipe's precision and memory layout), whose
 FLOPs are counted from its convolutions and linear layers (2 per multiply-add; the backward pass twice the forward's).
 The whole reproduction: every training the results store recorded (each epoch's steps and test evaluations, counted
-the same way per profile) over the store's busy wall time (the span of its runs' finishing times, less any pause of
-more than 10 minutes between two of them). Written to benchmarks/efficiency.csv.
+the same way per profile) over their busy wall time (the span of their finishing times, less any pause of more than 10
+minutes between two of them). Written to benchmarks/efficiency.csv.
 
     python benchmarks/efficiency.py                    # the step, the limit, and the reproduction in results/
     python benchmarks/efficiency.py --steps 3 --size 256 --no-reproduction    # short, for the tests
@@ -58,7 +58,7 @@ def step_seconds(profile, steps:int)->float:
     model = build_profile_model(profile, data, 0)
     layout = channels_last_used(recipe, CPU)
     if layout: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov, weight_decay=recipe.weight_decay, foreach=True)
     x, y = next(iter(data.batches(train=True, batch_size=recipe.batch_size, seed=0)))
     x = to_device(x, CPU, layout)
     def step():
@@ -76,10 +76,13 @@ def flops_of(profile:Profile)->tuple:
 
 
 def reproduction_flops(results)->tuple:
-    "The FLOPs of every training the store recorded (each step's batch at 3 forward passes, each test evaluation), and how many."
+    """The FLOPs of every training the store recorded (each step's batch at 3 forward passes, each test evaluation), how
+    many, and when each finished."""
     store = Store(results)
-    with sqlite3.connect(store.path) as db: configs = dict(db.execute("SELECT key, config FROM runs WHERE kind IN ('pai', 'irp-round')"))
-    total, counted = 0, 0
+    with sqlite3.connect(store.path) as db:
+        rows = db.execute("SELECT key, config, finished FROM runs WHERE kind IN ('pai', 'irp-round')").fetchall()
+    configs, finished = {k: c for k, c, _ in rows}, {k: f for k, _, f in rows}
+    total, counted, ends = 0, 0, []
     for key, history in store.history(list(configs)).groupby('key'):
         stored = json.loads(configs[key])
         config = stored.get('config', stored)  # a PaI run's {kind, config}; an IRP round's {irp, round}
@@ -89,12 +92,14 @@ def reproduction_flops(results)->tuple:
         per_example, tests = flops_of(profile)
         total += per_example * (3 * history.steps.fillna(0).sum() * profile.recipe.batch_size + tests * history.test_acc.notna().sum())
         counted += 1
-    return total, counted
+        ends.append(finished[key])
+    return total, counted, ends
 
 
-def busy_seconds(results, idle:float=600)->float:
-    "The store's wall time: the span of its runs' finishing times, less every pause between two runs longer than `idle` seconds."
-    with sqlite3.connect(Store(results).path) as db: finished = [f for (f,) in db.execute("SELECT finished FROM runs ORDER BY finished")]
+def busy_seconds(finished:list, idle:float=600)->float:
+    """The wall time of trainings that finished at these times: their span, less every pause between two longer than
+    `idle` seconds (a run of your own model into the same store later, a guide page's, does not stretch it)."""
+    finished = sorted(finished)
     return sum(b - a for a, b in zip(finished, finished[1:]) if b - a <= idle)
 
 
@@ -121,8 +126,8 @@ def main():
                          gflop_per_s=flops_per_step / seconds / 1e9, peak_gflop_per_s=peak / 1e9, efficiency=flops_per_step / seconds / peak))
     torch.set_num_threads(threads)
     if not args.no_reproduction:
-        total, runs = reproduction_flops(args.results)
-        seconds = busy_seconds(args.results)
+        total, runs, finished = reproduction_flops(args.results)
+        seconds = busy_seconds(finished)
         peak = peak_flops(dtype, args.size)
         print(f"the reproduction: {total / 1e15:.3f} PFLOP in {runs} trainings over {seconds / 60:.1f} busy min: "
               f"{total / seconds / 1e9:.2f} GFLOP/s on {threads} threads: efficiency (reproduction / peak) {total / seconds / peak:.3f}")
