@@ -62,9 +62,10 @@ def test_a_cell_past_its_timeout_stops_the_reproduction_instead_of_hanging_it(tm
     folders = [f'--{name}={tmp_path/name}' for name in ('runs', 'results', 'figures')]
     done = subprocess.run([str(BIN/'autosparse'), 'reproduce', '--profile', 'smoke', '--only', 'source', '--cell-timeout', '1', *folders],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)  # its imports alone take longer than a second
-    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+    # the line is ours; the stopped kernel and nbclient's pending poll may print around it as they shut down
+    assert done.returncode == 1 and done.stderr.splitlines().count(
         "autosparse: error: a notebook cell ran past --cell-timeout 1 s (see the executed copy under runs/); "
-        "run the same command again to resume"), done.stderr[-3000:]
+        "run the same command again to resume") == 1, done.stderr[-3000:]
 
 
 @pytest.mark.parametrize('args, message', [
