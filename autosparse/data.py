@@ -261,20 +261,26 @@ def _mnist1d_tensors()->dict:
     return dict(train_x=as_images(d['x']), train_y=torch.as_tensor(d['y']).long(), test_x=as_images(d['x_test']),
                 test_y=torch.as_tensor(d['y_test']).long())
 
+def _kept_tensors(path:Path, make)->dict:
+    """Named tensors kept at `path` (safetensors): read back, or made by `make()` and written there for next time
+    (where the data root can be written)."""
+    from safetensors.torch import load_file, save_file
+    if path.exists(): return load_file(str(path))
+    tensors = make()
+    try:
+        with atomic(path) as tmp: save_file(tensors, str(tmp))
+    except OSError: pass  # a read-only data root: made again next time
+    return tensors
+
 def load_mnist1d(root:Path, download:bool)->Data:
     """The mnist1d signals (4,000 train, 1,000 test, length 40), generated once per version of the package and kept
     under the data root (where it can be written)."""
     from importlib.metadata import PackageNotFoundError, version
-    from safetensors.torch import load_file, save_file
-    try: package = version('mnist1d')
+    try: package = version('mnist1d')  # named without importing the generator, which alone takes longer than reading
     except PackageNotFoundError: package = None
-    kept = root/'mnist1d'/f'mnist1d-{package}.safetensors'
-    if package and kept.exists(): t = load_file(str(kept))  # importing the generator alone takes longer
-    else:
-        t = _mnist1d_tensors()  # without the package: an error that says how to install it
-        try:
-            with atomic(kept) as tmp: save_file(t, str(tmp))
-        except OSError: pass  # a read-only data root: generated again next time
+    # without the package, generating raises an error that says how to install it
+    t = _mnist1d_tensors() if package is None else _kept_tensors(root/'mnist1d'/f'mnist1d-{package}.safetensors',
+                                                                _mnist1d_tensors)
     return Data('mnist1d', t['train_x'], t['train_y'], t['test_x'], t['test_y'], 10, *channel_stats(t['train_x']))
 
 # %% ../nbs/02_data.ipynb #0a8462d6
@@ -333,7 +339,6 @@ def _tinyimagenet_tensors(folder:Path)->dict:
 
 def load_tinyimagenet(root:Path, download:bool)->Data:
     "TinyImageNet (64x64 colour, 200 classes) from the standard tiny-imagenet-200 folder."
-    from safetensors.torch import load_file, save_file
     folder = root/'tiny-imagenet-200'
     if not (folder/'wnids.txt').exists():
         if not download:
@@ -343,10 +348,7 @@ def load_tinyimagenet(root:Path, download:bool)->Data:
         try: download_and_extract_archive(TINYIMAGENET_URL, str(root))
         except (OSError, RuntimeError) as e:
             raise DatasetMissing(f"could not download TinyImageNet into {root}: {e}") from None
-    cache = folder/'tensors.safetensors'
-    if not cache.exists():
-        with atomic(cache) as tmp: save_file(_tinyimagenet_tensors(folder), str(tmp))
-    t = load_file(str(cache))
+    t = _kept_tensors(folder/'tensors.safetensors', lambda: _tinyimagenet_tensors(folder))
     return Data('tinyimagenet', t['train_x'], t['train_y'].long(), t['test_x'], t['test_y'].long(), 200,
                 *channel_stats(t['train_x']), crop_padding=4, flip=True)
 

@@ -23,9 +23,10 @@ from .models import build_model, check_model_input, model_fingerprint
 from .store import Store, atomic
 
 # %% auto #0
-__all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device', 'evaluate', 'TrainResult',
-           'resumed_at', 'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after', 'load_profile_data',
-           'build_profile_model', 'profile_fingerprint', 'run_identity', 'run_key', 'custom_profile']
+__all__ = ['init_distributed', 'precision_used', 'channels_last_used', 'autocast', 'to_device', 'evaluate', 'recipe_sgd',
+           'TrainResult', 'resumed_at', 'TrainingDiverged', 'epoch_seed', 'train', 'interrupted_after',
+           'load_profile_data', 'build_profile_model', 'profile_fingerprint', 'run_identity', 'run_key',
+           'custom_profile']
 
 # %% ../nbs/05_training.ipynb #ae6c6d11
 def init_distributed()->tuple[int, int]:
@@ -70,6 +71,13 @@ def evaluate(model:nn.Module, data:Data, recipe:Recipe=Recipe(), device:torch.de
         correct += (out.argmax(1) == y).sum().item()
     model.train(was_training)
     return loss / len(data.test_y), correct / len(data.test_y)
+
+# %% ../nbs/05_training.ipynb #a7890efb
+def recipe_sgd(params, recipe:Recipe)->torch.optim.SGD:
+    """The recipe's SGD over `params`; foreach: the same arithmetic per tensor in fewer Python calls (bit for bit the
+    same weights; on CUDA the default)."""
+    return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov,
+                           weight_decay=recipe.weight_decay, foreach=True)
 
 # %% ../nbs/05_training.ipynb #f86a22ae
 @dataclass
@@ -140,9 +148,7 @@ def train(model:nn.Module,          # the network, trained in place
     if weights:
         with torch.no_grad(): torch._foreach_mul_(weights, keep_factors)
 
-    # foreach: the same arithmetic per tensor in fewer Python calls (bit for bit the same weights; on CUDA the default)
-    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                          nesterov=recipe.nesterov, weight_decay=recipe.weight_decay, foreach=True)
+    opt = recipe_sgd(model.parameters(), recipe)
     sched = (torch.optim.lr_scheduler.MultiStepLR(opt, list(recipe.milestones), recipe.gamma)
              if recipe.schedule == 'step' else torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs))
     history, start, resumed_after = [], 0, None

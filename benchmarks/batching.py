@@ -29,7 +29,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from autosparse.config import PROFILES, Recipe
 from autosparse.models import build_model
-from autosparse.training import autocast, channels_last_used, to_device
+from autosparse.training import autocast, channels_last_used, recipe_sgd, to_device
 
 CPU = torch.device('cpu')
 
@@ -40,14 +40,11 @@ def batches(networks:int, steps:int, batch_size:int, shape:tuple, seed:int=0):
     return (torch.randn(steps, networks, batch_size, *shape, generator=g), torch.randint(0, 10, (steps, networks, batch_size), generator=g))
 
 
-def sgd(params): return torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4, foreach=True)
-
-
 def one_after_another(models, xs, ys, recipe:Recipe)->tuple[float, list]:
     "Median seconds per step of all the networks, one network at a time; their losses at every step."
     channels_last = channels_last_used(recipe, CPU)
     if channels_last: models = [m.to(memory_format=torch.channels_last) for m in models]
-    opts, times, losses = [sgd(m.parameters()) for m in models], [], []
+    opts, times, losses = [recipe_sgd(m.parameters(), recipe) for m in models], [], []
     for x, y in zip(xs, ys):
         t0, step = time.perf_counter(), []
         for m, opt, xg, yg in zip(models, opts, x, y):
@@ -61,7 +58,7 @@ def stacked(models, xs, ys, recipe:Recipe)->tuple[float, list]:
     "Median seconds per step of all the networks as one vmapped network; their losses at every step."
     params, buffers = stack_module_state(models)
     skeleton = copy.deepcopy(models[0]).to('meta')
-    opt, times, losses = sgd(list(params.values())), [], []
+    opt, times, losses = recipe_sgd(list(params.values()), recipe), [], []
     forward = vmap(lambda p, b, x: functional_call(skeleton, (p, b), (x,)), randomness='different')
     for x, y in zip(xs, ys):
         t0 = time.perf_counter()

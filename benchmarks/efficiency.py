@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from autosparse.config import PROFILES, Execution, Profile, config_from_dict
 from autosparse.store import Store
-from autosparse.training import autocast, build_profile_model, channels_last_used, load_profile_data, precision_used, to_device
+from autosparse.training import (autocast, build_profile_model, channels_last_used, load_profile_data, precision_used,
+                                 recipe_sgd, to_device)
 
 OUT = Path(__file__).with_name('efficiency.csv')
 
@@ -58,7 +59,7 @@ def step_seconds(profile, steps:int)->float:
     model = build_profile_model(profile, data, 0)
     layout = channels_last_used(recipe, CPU)
     if layout: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov, weight_decay=recipe.weight_decay, foreach=True)
+    opt = recipe_sgd(model.parameters(), recipe)
     x, y = next(iter(data.batches(train=True, batch_size=recipe.batch_size, seed=0)))
     x = to_device(x, CPU, layout)
     def step():

@@ -24,7 +24,8 @@ from torch import nn
 from autosparse.config import PROFILES
 from autosparse.masks import prunable_parameters
 from autosparse.registry import prune
-from autosparse.training import autocast, build_profile_model, channels_last_used, load_profile_data, to_device, train
+from autosparse.training import (autocast, build_profile_model, channels_last_used, load_profile_data, recipe_sgd,
+                                 to_device, train)
 
 
 def our_step_seconds(model, data, recipe, mask):
@@ -38,8 +39,7 @@ def bare_step_seconds(model, x_all, y_all, recipe, steps):
     device = torch.device('cpu')
     channels_last = channels_last_used(recipe, device)  # as our loop decides it
     if channels_last: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov,
-                          weight_decay=recipe.weight_decay)
+    opt = recipe_sgd(model.parameters(), recipe)  # our loop's optimizer: the ratio is the rest of the loop
     xs, ys = x_all.split(recipe.batch_size), y_all.split(recipe.batch_size)
     model.train()
     times = []
