@@ -21,7 +21,7 @@ __all__ = ['PRUNABLE_LAYERS', 'COLLAPSE_POLICIES', 'prunable_parameters', 'check
            'mask_from_scores', 'excluded_parameters', 'budget_counts', 'LayerCollapse', 'LayerCollapseError',
            'check_collapse', 'path_network', 'reachable_outputs', 'shuffle_within_layers', 'flatten_layers',
            'unflatten_layers', 'layer_index', 'layer_rank', 'spearman', 'save_mask', 'load_mask', 'effective_model',
-           'share_mask', 'saved_or_computed_mask']
+           'share_mask', 'saved_mask', 'saved_or_computed_mask']
 
 # %% ../nbs/04_masks.ipynb #43ef7358
 PRUNABLE_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -401,7 +401,7 @@ def share_mask(mask:Mask|None, # rank 0's mask; ignored on the other ranks
     sys.stdout.flush()
     return shared
 
-def _saved_mask(path:Path, store:Store|None)->Mask|None:
+def saved_mask(path:Path, store:Store|None)->Mask|None:
     "The mask saved at `path` if it is there and intact (checked against the store, when there is one), else None."
     if store is None: return load_mask(path) if path.exists() else None
     if not store.artifact_ok(path): return None
@@ -422,6 +422,6 @@ def saved_or_computed_mask(path:str|Path,  # where the mask is saved
     it."""
     mask = None
     if is_main_process():
-        mask = _saved_mask(Path(path), store)
+        mask = saved_mask(Path(path), store)
         if mask is None: save_mask(mask := compute(), path, store)
     return share_mask(mask, model)

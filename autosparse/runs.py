@@ -5,7 +5,7 @@
 # %% ../nbs/11_runs.ipynb #ce08c4f0
 from __future__ import annotations
 import functools, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from .data import Data, balanced_test
 from .density import BUDGETS, DensityConfig, budget_options
 from .autos import ScorerConfig, train_scorer
 from .irp import IRPConfig, learn_ticket, run_irp
-from .masks import check_sparsity, reachable_outputs, saved_or_computed_mask, shuffle_within_layers
+from .masks import Mask, check_sparsity, reachable_outputs, saved_mask, saved_or_computed_mask, shuffle_within_layers
 from .registry import CRITERIA, criterion, prune
 from .store import Store, add_seconds, run_lock, run_once, seconds_spent, write_config
 from .training import (build_profile_model, load_profile_data, precision_used, profile_fingerprint,
@@ -133,6 +133,12 @@ def finished_line(record:dict)->str:
 
 # %% ../nbs/11_runs.ipynb #59fc0b08
 # one cell: a PaI run read top to bottom: its mask, whether it connects, its training, its record
+def _unchecked_mask(run:PaIRun, store:Store)->Mask|None:
+    """A checked run's mask before its check: the unchecked run's, where the store holds it (computed under the same
+    key, it is the same mask); else None."""
+    path = store.root/'pai'/replace(run, check='none').key()/'mask.safetensors'
+    return saved_mask(path, store) if run.check != 'none' and store.artifact(path) else None
+
 def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
               results:str|Path|Store|None=None, progress:bool=True,
@@ -145,9 +151,10 @@ def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask
         learned = _learned_by(run, store, progress)
     def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
         t0 = time.perf_counter()
-        budgets = budget_options(run.budget, model, run.sparsity, budget_irp(run), store)
-        mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets,
-                     **({} if learned is None else dict(scorer=learned)))
+        if (mask := _unchecked_mask(run, store)) is None:
+            budgets = budget_options(run.budget, model, run.sparsity, budget_irp(run), store)
+            mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets,
+                         **({} if learned is None else dict(scorer=learned)))
         mask = shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
         add_seconds(folder, 'scoring', time.perf_counter() - t0)
         return mask
