@@ -26,9 +26,9 @@ from .training import (build_profile_model, load_profile_data, precision_used, p
                                  resumed_at, run_identity, run_key, train, TrainResult, TrainingDiverged, evaluate)
 
 # %% auto #0
-__all__ = ['CHECKS', 'REINIT_SEED', 'BACKENDS', 'LEARNERS', 'PaIRun', 'budget_irp', 'checked_data', 'finished_line', 'run_pai',
-           'GridError', 'run_line', 'grid_execution', 'grid_progress', 'run_grid', 'grid_runs', 'grid_threads',
-           'learn_all']
+__all__ = ['CHECKS', 'REINIT_SEED', 'MASK_FILE', 'BACKENDS', 'LEARNERS', 'PaIRun', 'budget_irp', 'checked_data', 'finished_line',
+           'run_pai', 'GridError', 'run_line', 'grid_execution', 'grid_progress', 'run_grid', 'grid_runs',
+           'grid_threads', 'learn_all']
 
 # %% ../nbs/11_runs.ipynb #79e069ce
 CHECKS = ('none', 'shuffle', 'reinit')  # the sanity checks of Frankle et al. (2021) and Su et al. (2020)
@@ -133,11 +133,14 @@ def finished_line(record:dict)->str:
 
 # %% ../nbs/11_runs.ipynb #59fc0b08
 # one cell: a PaI run read top to bottom: its mask, whether it connects, its training, its record
-def _unchecked_mask(run:PaIRun, store:Store)->Mask|None:
-    """A checked run's mask before its check: the unchecked run's, where the store holds it (computed under the same
-    key, it is the same mask); else None."""
-    path = store.root/'pai'/replace(run, check='none').key()/'mask.safetensors'
-    return saved_mask(path, store) if run.check != 'none' and store.artifact(path) else None
+MASK_FILE = 'mask.safetensors'  # a PaI run's mask, in the run's folder
+
+def _unchecked_mask(run:PaIRun, folder:Path, store:Store)->Mask|None:
+    """A checked run's mask before its check: the unchecked run's, in the folder beside `folder` named by its key,
+    where the store holds it (computed under the same key, it is the same mask); else None."""
+    if run.check == 'none': return None
+    path = folder.with_name(replace(run, check='none').key())/MASK_FILE
+    return saved_mask(path, store) if store.artifact(path) else None
 
 def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask and training checkpoint
               data:Data|None=None,             # default: the profile's data set
@@ -151,14 +154,14 @@ def _train_pai(run:PaIRun, folder:Path,        # the run's artifact folder: mask
         learned = _learned_by(run, store, progress)
     def compute():  # timed from here: scoring excludes learning the criterion (done once, shared by many runs)
         t0 = time.perf_counter()
-        if (mask := _unchecked_mask(run, store)) is None:
+        if (mask := _unchecked_mask(run, folder, store)) is None:
             budgets = budget_options(run.budget, model, run.sparsity, budget_irp(run), store)
             mask = prune(run.criterion, model, run.sparsity, d, run.seed, **budgets,
                          **({} if learned is None else dict(scorer=learned)))
         mask = shuffle_within_layers(mask, seed=run.seed) if run.check == 'shuffle' else mask
         add_seconds(folder, 'scoring', time.perf_counter() - t0)
         return mask
-    mask = saved_or_computed_mask(folder/'mask.safetensors', compute, model, store) if run.sparsity > 0 else None
+    mask = saved_or_computed_mask(folder/MASK_FILE, compute, model, store) if run.sparsity > 0 else None
     reachable = reachable_outputs(model, mask, d.input_shape) if mask else d.num_classes
     if run.check == 'reinit': model = build_profile_model(run.profile, d, run.seed + REINIT_SEED)
     diverged, constant = None, reachable == 0 and balanced_test(d)
